@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sourced by scripts/lab.sh and scripts/test.sh: a virtualenv in .venv with trackbook installed (the build
+# hook bundles the widget with npm). EXTRAS picks the optional dependency groups.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+if [ ! -d node_modules ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+python -m pip install -q -e ".[${EXTRAS:-lab}]" 2>&1 | grep -v '^WARNING: Location' || true
+python -c "import trackbook" # fail early if the install did not take

@@ -1,0 +1,790 @@
+"""The store: one SQLite file holding experiments, runs, params, metrics, series and the lineage graph.
+
+This is the only module that speaks SQL. Every statement is parameterized; identifiers are never built from
+data. The SQL sticks to what PostgreSQL also runs (ON CONFLICT upserts, standard types); the few
+SQLite-only pieces (PRAGMAs, WITHOUT ROWID) are in `_connect` and `MIGRATIONS`. docs/store.md documents the
+schema for readers of the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .exceptions import AlreadyExists, NotFound, StoreError
+
+APPLICATION_ID = 0x54424B31  # "TBK1" in the SQLite header: `file trackbook.db` names it
+BUSY_TIMEOUT_MS = 60_000
+EXPERIMENT = "system.Experiment"
+EXPERIMENT_RUN = "system.ExperimentRun"
+PIPELINE_RUN = "system.PipelineRun"
+RUN_TYPES = (EXPERIMENT_RUN, PIPELINE_RUN)
+HEARTBEAT_TIMEOUT = 90.0  # seconds without a heartbeat after which a RUNNING run reads as CRASHED
+
+# Each entry upgrades the schema by one version, inside the migration transaction.
+MIGRATIONS: list[list[str]] = [
+    # 1: experiments and runs as contexts, params/metrics as JSON, the narrow series table, artifacts.
+    [
+        """CREATE TABLE schema_migration (
+            version INTEGER PRIMARY KEY,
+            applied_at REAL NOT NULL,
+            host TEXT,
+            pid INTEGER
+        )""",
+        """CREATE TABLE context (
+            id INTEGER PRIMARY KEY,
+            schema_title TEXT NOT NULL,
+            experiment_id INTEGER NOT NULL DEFAULT 0,
+            name TEXT NOT NULL,
+            display_name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            params TEXT NOT NULL DEFAULT '{}',
+            metrics TEXT NOT NULL DEFAULT '{}',
+            state TEXT,
+            create_time REAL NOT NULL,
+            update_time REAL NOT NULL,
+            end_time REAL,
+            host TEXT,
+            pid INTEGER,
+            heartbeat REAL,
+            UNIQUE (experiment_id, name)
+        )""",
+        "CREATE INDEX context_by_schema ON context (schema_title)",
+        """CREATE TABLE series_key (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+        )""",
+        """CREATE TABLE series (
+            run_id INTEGER NOT NULL,
+            key_id INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            wall_time INTEGER NOT NULL,
+            value REAL,
+            PRIMARY KEY (run_id, key_id, step)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE series_last (
+            run_id INTEGER NOT NULL,
+            key_id INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            wall_time INTEGER NOT NULL,
+            value REAL,
+            PRIMARY KEY (run_id, key_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE artifact (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            schema_title TEXT NOT NULL,
+            schema_version TEXT,
+            uri TEXT,
+            display_name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'LIVE',
+            create_time REAL NOT NULL,
+            update_time REAL NOT NULL
+        )""",
+        "CREATE INDEX artifact_by_uri ON artifact (uri)",
+        """CREATE TABLE attribution (
+            context_id INTEGER NOT NULL,
+            artifact_id INTEGER NOT NULL,
+            PRIMARY KEY (context_id, artifact_id)
+        )""",
+        "CREATE INDEX attribution_by_artifact ON attribution (artifact_id)",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_HOST = socket.gethostname()
+
+
+def host_id() -> str:
+    """This machine's name as stored with runs (pids are only compared on the same host)."""
+    return _HOST
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Context:
+    """One row of the context table: an experiment, a run, a pipeline run, or another context."""
+
+    id: int
+    schema_title: str
+    experiment_id: int
+    name: str
+    display_name: str | None
+    description: str | None
+    metadata: str
+    params: str
+    metrics: str
+    state: str | None
+    create_time: float
+    update_time: float
+    end_time: float | None
+    host: str | None
+    pid: int | None
+    heartbeat: float | None
+
+    @property
+    def live_state(self) -> str | None:
+        """The state, with a RUNNING run whose process is gone reported as CRASHED."""
+        return live_state(self.state, self.host, self.pid, self.heartbeat)
+
+
+_CONTEXT_COLUMNS = (
+    "id, schema_title, experiment_id, name, display_name, description, metadata, params, metrics, state, "
+    "create_time, update_time, end_time, host, pid, heartbeat"
+)
+
+
+def live_state(state: str | None, host: str | None, pid: int | None, heartbeat: float | None) -> str | None:
+    """RUNNING unless its process is known dead (same host) or silent for HEARTBEAT_TIMEOUT seconds."""
+    if state != "RUNNING":
+        return state
+    if host == _HOST and pid is not None and pid != os.getpid() and not pid_alive(pid):
+        return "CRASHED"
+    if heartbeat is not None and time.time() - heartbeat > HEARTBEAT_TIMEOUT:
+        return "CRASHED"
+    return state
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One row of the artifact table."""
+
+    id: int
+    name: str
+    schema_title: str
+    schema_version: str | None
+    uri: str | None
+    display_name: str | None
+    description: str | None
+    metadata: str
+    state: str
+    create_time: float
+    update_time: float
+
+
+_ARTIFACT_COLUMNS = (
+    "id, name, schema_title, schema_version, uri, display_name, description, metadata, state, "
+    "create_time, update_time"
+)
+
+
+@dataclass
+class Batch:
+    """What the writer commits in one transaction.
+
+    `flat` holds (run_id, key_id, step, wall_ms, value) quintuples back to back; `params` and `metrics` map a
+    run id to the values to merge; `states` are (run_id, state name, time) in the order they were set.
+    """
+
+    flat: list[Any]
+    params: dict[int, dict[str, Any]]
+    metrics: dict[int, dict[str, Any]]
+    states: list[tuple[int, str, float]]
+
+    @property
+    def points(self) -> int:
+        return len(self.flat) // 5
+
+
+class Store:
+    """A trackbook store file. Thread-safe: each thread gets its own connection.
+
+    Opening creates the file when missing, refuses files that are not trackbook stores or come from a newer
+    schema (leaving them untouched), and migrates older ones exactly once under a write lock.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self._local = threading.local()
+        self._key_ids: dict[str, int] = {}
+        self._key_lock = threading.Lock()
+        self._open(create)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- connections and schema -------------------------------------------------------------------------
+
+    def _open(self, create: bool) -> None:
+        path = self.path
+        if path.exists():
+            if path.is_dir():
+                raise StoreError(f"store path {path} is a directory; give a file path such as {path}/trackbook.db")
+            _check_header(path)
+        elif not create:
+            raise StoreError(f"no store at {path}")
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the store directory {path.parent}: {exc.strerror}") from None
+            if not os.access(path.parent, os.W_OK):
+                raise StoreError(f"cannot create the store {path}: the directory {path.parent} is not writable")
+        conn = self._connect(initial=True)
+        try:
+            self._inspect(conn)
+            self._enable_wal(conn)
+            self._migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path} cannot be opened as a trackbook store ({exc}); it was not modified") from None
+        except BaseException:
+            conn.close()
+            raise
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+
+    def _connect(self, initial: bool = False) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not initial:
+            conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def _inspect(self, conn: sqlite3.Connection) -> None:
+        """Refuse a foreign or newer file before anything is written to it."""
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if version == 0 and app_id == 0 and tables == 0:
+            return  # empty: a new store
+        if app_id != APPLICATION_ID:
+            raise StoreError(
+                f"{self.path} is an SQLite database but not a trackbook store; it was not modified "
+                "(choose another file with init(store=...) or TRACKBOOK_STORE)"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer trackbook (schema {version}; this one reads up to "
+                f"{SCHEMA_VERSION}); upgrade trackbook to open it. The file was not modified."
+            )
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching to WAL needs a moment alone with the file; several processes may try at once.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+                continue
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: could not switch to WAL journaling (got {mode})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        with _immediate(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
+                return  # another process migrated while we waited for the lock
+            if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise StoreError(f"{self.path} is not a trackbook store; it was not modified")
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer trackbook (schema {version})")
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[target - 1]:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migration (version, applied_at, host, pid) VALUES (?, ?, ?, ?)",
+                    (target, time.time(), _HOST, os.getpid()),
+                )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():  # a forked child must not reuse its parent's connection
+            conn = local.conn = self._connect()
+            local.pid = os.getpid()
+        return conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE, so concurrent writers queue instead of deadlocking)."""
+        with _immediate(self.conn) as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrations(self) -> list[tuple[int, float, str, int]]:
+        """The applied migrations: (version, applied_at, host, pid)."""
+        return self.conn.execute(
+            "SELECT version, applied_at, host, pid FROM schema_migration ORDER BY version"
+        ).fetchall()
+
+    # -- contexts: experiments and runs -----------------------------------------------------------------
+
+    def _context(self, where: str, args: Sequence[Any]) -> Context | None:
+        row = self.conn.execute(f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE {where}", args).fetchone()
+        return Context(*row) if row else None
+
+    def context_by_id(self, context_id: int) -> Context | None:
+        return self._context("id = ?", (context_id,))
+
+    def experiment(self, name: str) -> Context | None:
+        """The experiment called `name`, or None."""
+        return self._context("experiment_id = 0 AND name = ? AND schema_title = ?", (name, EXPERIMENT))
+
+    def experiments(self) -> list[Context]:
+        rows = self.conn.execute(
+            f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE schema_title = ? ORDER BY id", (EXPERIMENT,)
+        ).fetchall()
+        return [Context(*r) for r in rows]
+
+    def create_experiment(self, name: str, description: str | None, metadata: str = "{}") -> Context:
+        """Create an experiment; AlreadyExists if the name is taken."""
+        now = time.time()
+        try:
+            with self.write() as conn:
+                cur = conn.execute(
+                    "INSERT INTO context (schema_title, experiment_id, name, display_name, description, metadata,"
+                    " create_time, update_time) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
+                    (EXPERIMENT, name, name, description, metadata, now, now),
+                )
+        except sqlite3.IntegrityError:
+            raise AlreadyExists(f"409 Context with name {name!r} already exists") from None
+        return self._context("id = ?", (cur.lastrowid,))  # type: ignore[return-value]
+
+    def update_context(
+        self,
+        context_id: int,
+        *,
+        description: str | None = None,
+        metadata: str | None = None,
+    ) -> None:
+        with self.write() as conn:
+            if description is not None:
+                conn.execute(
+                    "UPDATE context SET description = ?, update_time = ? WHERE id = ?",
+                    (description, time.time(), context_id),
+                )
+            if metadata is not None:
+                conn.execute(
+                    "UPDATE context SET metadata = ?, update_time = ? WHERE id = ?",
+                    (metadata, time.time(), context_id),
+                )
+
+    def run(self, experiment_id: int, name: str) -> Context | None:
+        """The run (experiment run or pipeline run) called `name` in an experiment, or None."""
+        return self._context("experiment_id = ? AND name = ?", (experiment_id, name))
+
+    def runs(self, experiment_ids: Iterable[int] | None = None, *, run_type: str | None = None) -> list[Context]:
+        """Runs of some experiments (all when None), oldest first."""
+        sql = f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE schema_title IN (?, ?)"
+        args: list[Any] = list(RUN_TYPES)
+        if run_type is not None:
+            sql = f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE schema_title = ?"
+            args = [run_type]
+        if experiment_ids is not None:
+            ids = list(experiment_ids)
+            sql += f" AND experiment_id IN ({_marks(len(ids))})"
+            args += ids
+        rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
+        return [Context(*r) for r in rows]
+
+    def create_run(
+        self,
+        experiment_id: int,
+        name: str,
+        *,
+        run_type: str = EXPERIMENT_RUN,
+        state: str = "RUNNING",
+        params: str = "{}",
+        metadata: str = "{}",
+        owned: bool = True,
+    ) -> Context:
+        """Create a run in an experiment; AlreadyExists if the experiment has a run of that name.
+
+        An `owned` run records this process (host, pid, heartbeat) so that its death can be noticed.
+        """
+        now = time.time()
+        host, pid, beat = (_HOST, os.getpid(), now) if owned else (None, None, None)
+        try:
+            with self.write() as conn:
+                cur = conn.execute(
+                    "INSERT INTO context (schema_title, experiment_id, name, display_name, params, metadata,"
+                    " state, create_time, update_time, host, pid, heartbeat)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_type, experiment_id, name, name, params, metadata, state, now, now, host, pid, beat),
+                )
+        except sqlite3.IntegrityError:
+            exp = self.context_by_id(experiment_id)
+            exp_name = exp.name if exp else experiment_id
+            raise AlreadyExists(
+                f"409 Context with name '{exp_name}-{name}' already exists: the experiment {exp_name!r} has a run "
+                f"called {name!r}. Use start_run({name!r}, resume=True) to continue it, or pick another name."
+            ) from None
+        return self._context("id = ?", (cur.lastrowid,))  # type: ignore[return-value]
+
+    def set_state(self, run_id: int, state: str, *, owned: bool | None = None) -> None:
+        """Set a run's state. Ending states record the end time; `owned` claims (True) or releases the run."""
+        now = time.time()
+        ended = state not in ("RUNNING", "NEW")
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE context SET state = ?, update_time = ?, end_time = ? WHERE id = ?",
+                (state, now, now if ended else None, run_id),
+            )
+            if owned:
+                conn.execute(
+                    "UPDATE context SET host = ?, pid = ?, heartbeat = ? WHERE id = ?",
+                    (_HOST, os.getpid(), now, run_id),
+                )
+            elif owned is False:
+                conn.execute("UPDATE context SET pid = NULL, heartbeat = ? WHERE id = ?", (now, run_id))
+
+    def mark_crashed(self, run_ids: Iterable[int]) -> None:
+        """Record CRASHED for runs found RUNNING whose process is gone."""
+        ids = list(run_ids)
+        if not ids:
+            return
+        now = time.time()
+        with self.write() as conn:
+            conn.execute(
+                f"UPDATE context SET state = 'CRASHED', end_time = COALESCE(heartbeat, update_time),"
+                f" update_time = ? WHERE state = 'RUNNING' AND id IN ({_marks(len(ids))})",
+                [now, *ids],
+            )
+
+    def delete_contexts(self, context_ids: Iterable[int]) -> None:
+        """Delete contexts (runs or experiments) with their series and attributions."""
+        ids = list(context_ids)
+        if not ids:
+            return
+        with self.write() as conn:
+            for chunk in _chunks(ids, 500):
+                marks = _marks(len(chunk))
+                conn.execute(f"DELETE FROM series WHERE run_id IN ({marks})", chunk)
+                conn.execute(f"DELETE FROM series_last WHERE run_id IN ({marks})", chunk)
+                conn.execute(f"DELETE FROM attribution WHERE context_id IN ({marks})", chunk)
+                conn.execute(f"DELETE FROM context WHERE id IN ({marks})", chunk)
+
+    # -- series keys --------------------------------------------------------------------------------------
+
+    def key_id(self, name: str) -> int:
+        """The interned id of a series key, creating it when new."""
+        kid = self._key_ids.get(name)
+        if kid is not None:
+            return kid
+        with self._key_lock:
+            conn = self.conn
+            row = conn.execute("SELECT id FROM series_key WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                with self.write():
+                    conn.execute("INSERT INTO series_key (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+                row = conn.execute("SELECT id FROM series_key WHERE name = ?", (name,)).fetchone()
+            self._key_ids[name] = row[0]
+            return int(row[0])
+
+    def key_names(self) -> dict[int, str]:
+        return dict(self.conn.execute("SELECT id, name FROM series_key").fetchall())
+
+    # -- the writer's batch ---------------------------------------------------------------------------------
+
+    def commit(self, batch: Batch, heartbeat_runs: Sequence[int] = ()) -> None:
+        """Write a batch of points, param and metric updates, states and heartbeats in one transaction."""
+        flat = batch.flat
+        with self.write() as conn:
+            if flat:
+                _insert_points(conn, flat)
+                touched = set(zip(flat[0::5], flat[1::5]))
+                conn.executemany(_LAST_SQL, [(r, k) for r, k in touched])
+            for column, updates in (("params", batch.params), ("metrics", batch.metrics)):
+                for run_id, values in updates.items():
+                    _merge_json(conn, column, run_id, values)
+            for run_id, state, when in batch.states:
+                ended = state not in ("RUNNING", "NEW")
+                conn.execute(
+                    "UPDATE context SET state = ?, update_time = ?, end_time = ?, heartbeat = ? WHERE id = ?",
+                    (state, when, when if ended else None, when, run_id),
+                )
+            if heartbeat_runs:
+                now = time.time()
+                conn.executemany(
+                    "UPDATE context SET heartbeat = ? WHERE id = ? AND state = 'RUNNING'",
+                    [(now, r) for r in heartbeat_runs],
+                )
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def max_step(self, run_id: int) -> int:
+        """The largest step of any series of a run (0 when it has none)."""
+        row = self.conn.execute("SELECT MAX(step) FROM series_last WHERE run_id = ?", (run_id,)).fetchone()
+        return int(row[0] or 0)
+
+    def last_values(self, run_ids: Sequence[int]) -> list[tuple[int, str, int, int, float | None]]:
+        """(run_id, key, step, wall_ms, value) of the last point of every series of these runs."""
+        out: list[tuple[int, str, int, int, float | None]] = []
+        for chunk in _chunks(list(run_ids), 500):
+            out += self.conn.execute(
+                "SELECT l.run_id, k.name, l.step, l.wall_time, l.value FROM series_last l"
+                f" JOIN series_key k ON k.id = l.key_id WHERE l.run_id IN ({_marks(len(chunk))})"
+                " ORDER BY l.run_id, l.key_id",
+                chunk,
+            ).fetchall()
+        return out
+
+    def series_keys(self, run_ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(run_id, key) of every series of these runs."""
+        return [(r, k) for r, k, *_ in self.last_values(run_ids)]
+
+    def series(
+        self, run_id: int, key: str, *, start: int | None = None, stop: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One series as (steps int64, wall_ms int64, values float64 with NaN), optionally a step range."""
+        kid = self._key_ids.get(key)
+        if kid is None:
+            row = self.conn.execute("SELECT id FROM series_key WHERE name = ?", (key,)).fetchone()
+            if row is None:
+                return _empty_series()
+            kid = row[0]
+        sql = "SELECT step, wall_time, COALESCE(value, 'nan') FROM series WHERE run_id = ? AND key_id = ?"
+        args: list[Any] = [run_id, kid]
+        if start is not None:
+            sql += " AND step >= ?"
+            args.append(start)
+        if stop is not None:
+            sql += " AND step <= ?"
+            args.append(stop)
+        return _columns(self.conn.execute(sql + " ORDER BY step", args).fetchall())
+
+    def series_since(self, run_id: int, key: str, after_step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The points of a series with step > after_step (the board's tail read)."""
+        return self.series(run_id, key, start=after_step + 1)
+
+    def history(
+        self, run_ids: Sequence[int], keys: Sequence[str] | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
+        """Every point of these runs (and keys) in one query: (run_id, key_id, step, wall_ms, value, key names)."""
+        names = self.key_names()
+        sql = "SELECT run_id, key_id, step, wall_time, COALESCE(value, 'nan') FROM series WHERE run_id IN ({})"
+        parts: list[np.ndarray] = []
+        key_ids: list[int] | None = None
+        if keys is not None:
+            by_name = {v: k for k, v in names.items()}
+            key_ids = [by_name[k] for k in keys if k in by_name]
+            if not key_ids:
+                return (*(np.empty(0, np.int64) for _ in range(4)), np.empty(0), names)  # type: ignore[return-value]
+        for chunk in _chunks(list(run_ids), 400):
+            q = sql.format(_marks(len(chunk)))
+            args = list(chunk)
+            if key_ids is not None:
+                q += f" AND key_id IN ({_marks(len(key_ids))})"
+                args += key_ids
+            rows = self.conn.execute(q + " ORDER BY run_id, key_id, step", args).fetchall()
+            if rows:
+                parts.append(_as_float_matrix(rows, 5))
+        if not parts:
+            return (*(np.empty(0, np.int64) for _ in range(4)), np.empty(0), names)  # type: ignore[return-value]
+        m = np.concatenate(parts)
+        ints = m[:, :4].astype(np.int64)
+        return ints[:, 0], ints[:, 1], ints[:, 2], ints[:, 3], m[:, 4], names
+
+    # -- artifacts (classification metrics; the lineage graph builds on these) ------------------------------
+
+    def create_artifact(
+        self,
+        name: str,
+        schema_title: str,
+        *,
+        schema_version: str | None = None,
+        uri: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        metadata: str = "{}",
+        state: str = "LIVE",
+    ) -> Artifact:
+        now = time.time()
+        try:
+            with self.write() as conn:
+                cur = conn.execute(
+                    "INSERT INTO artifact (name, schema_title, schema_version, uri, display_name, description,"
+                    " metadata, state, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (name, schema_title, schema_version, uri, display_name, description, metadata, state, now, now),
+                )
+        except sqlite3.IntegrityError:
+            raise AlreadyExists(f"409 Artifact with name {name!r} already exists") from None
+        return self.artifact_by_id(int(cur.lastrowid))  # type: ignore[arg-type]
+
+    def artifact_by_id(self, artifact_id: int) -> Artifact:
+        row = self.conn.execute(f"SELECT {_ARTIFACT_COLUMNS} FROM artifact WHERE id = ?", (artifact_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"404 Artifact {artifact_id} not found")
+        return Artifact(*row)
+
+    def attribute(self, context_id: int, artifact_ids: Iterable[int]) -> None:
+        """Attribute artifacts to a context (existing links are kept)."""
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT INTO attribution (context_id, artifact_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(context_id, a) for a in artifact_ids],
+            )
+
+    def attributed_artifacts(self, context_id: int, schema_title: str | None = None) -> list[Artifact]:
+        sql = (
+            f"SELECT {', '.join('a.' + c for c in _ARTIFACT_COLUMNS.split(', '))} FROM artifact a"
+            " JOIN attribution t ON t.artifact_id = a.id WHERE t.context_id = ?"
+        )
+        args: list[Any] = [context_id]
+        if schema_title is not None:
+            sql += " AND a.schema_title = ?"
+            args.append(schema_title)
+        return [Artifact(*r) for r in self.conn.execute(sql + " ORDER BY a.id", args).fetchall()]
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise StoreError(f"cannot read the store {path}: {exc.strerror}") from None
+    if not head:
+        return  # an empty file becomes a new store
+    if head[:16] != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not a trackbook store (not an SQLite database); it was not modified")
+    if len(head) < 100:
+        raise StoreError(f"{path} is truncated ({size} bytes); it was not modified")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    header_valid = head[24:28] == head[92:96]  # the page count is only meaningful when these agree
+    if header_valid and size < pages * page_size:
+        raise StoreError(
+            f"{path} is truncated: its header promises {pages * page_size:,} bytes but the file has {size:,}; "
+            "it was not modified"
+        )
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# Multi-row VALUES statements bind ~3x faster than executemany of one row each (bench/ingest).
+_ROWS_PER_STATEMENT = 100
+_POINT_UPSERT = (
+    "INSERT INTO series (run_id, key_id, step, wall_time, value) VALUES {} "
+    "ON CONFLICT (run_id, key_id, step) DO UPDATE SET wall_time = excluded.wall_time, value = excluded.value"
+)
+_POINT_SQL_FULL = _POINT_UPSERT.format(", ".join(["(?, ?, ?, ?, ?)"] * _ROWS_PER_STATEMENT))
+
+_LAST_SQL = (
+    "INSERT INTO series_last (run_id, key_id, step, wall_time, value)"
+    " SELECT run_id, key_id, step, wall_time, value FROM series WHERE run_id = ? AND key_id = ?"
+    " ORDER BY step DESC LIMIT 1"
+    " ON CONFLICT (run_id, key_id) DO UPDATE SET step = excluded.step, wall_time = excluded.wall_time,"
+    " value = excluded.value"
+)
+
+
+def _insert_points(conn: sqlite3.Connection, flat: list[Any]) -> None:
+    # Within one statement a repeated (run, key, step) updates the earlier row, so the last logged wins.
+    width = 5 * _ROWS_PER_STATEMENT
+    full = len(flat) - len(flat) % width
+    if full:
+        conn.executemany(_POINT_SQL_FULL, [flat[i : i + width] for i in range(0, full, width)])
+    rest = flat[full:]
+    if rest:
+        conn.execute(_POINT_UPSERT.format(", ".join(["(?, ?, ?, ?, ?)"] * (len(rest) // 5))), rest)
+
+
+def _merge_json(conn: sqlite3.Connection, column: str, run_id: int, values: dict[str, Any]) -> None:
+    from . import values as _values
+
+    assert column in ("params", "metrics")
+    row = conn.execute(f"SELECT {column} FROM context WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        return  # the run was deleted meanwhile
+    merged = _values.decode(row[0])
+    merged.update(values)
+    conn.execute(
+        f"UPDATE context SET {column} = ?, update_time = ? WHERE id = ?",
+        (_values.encode(merged), time.time(), run_id),
+    )
+
+
+def _empty_series() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+
+
+def _as_float_matrix(rows: list[tuple[Any, ...]], width: int) -> np.ndarray:
+    # Queries select COALESCE(value, 'nan'), so a stored NaN (NULL) arrives as the text 'nan', which
+    # fromiter parses; fromiter over the flattened rows runs at C speed.
+    flat = chain.from_iterable(rows)
+    return np.fromiter(flat, dtype=np.float64, count=len(rows) * width).reshape(-1, width)
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not rows:
+        return _empty_series()
+    m = _as_float_matrix(rows, 3)
+    return m[:, 0].astype(np.int64), m[:, 1].astype(np.int64), m[:, 2]

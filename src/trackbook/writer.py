@@ -1,0 +1,211 @@
+"""Logging never waits on disk: log calls append to an in-memory queue; a background thread commits them.
+
+The thread wakes every INTERVAL seconds (or on `flush`), turns everything queued into one transaction and
+commits it, so a batch is either wholly in the file or not at all and points land in the order they were
+logged. When a commit fails (disk full, read-only file, a lock held too long) the batch is kept and retried
+with one warning; past MAX_PENDING queued calls further series points are dropped and counted (params,
+metrics and states never are). `flush()`, `end_run` and process exit make everything durable.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import warnings
+import weakref
+from collections import deque
+from typing import Any
+
+from .exceptions import TrackbookWarning
+from .store import Batch, Store
+
+INTERVAL = float(os.environ.get("TRACKBOOK_FLUSH_INTERVAL", "0.2"))
+HEARTBEAT_INTERVAL = float(os.environ.get("TRACKBOOK_HEARTBEAT_INTERVAL", "10"))
+MAX_PENDING = int(os.environ.get("TRACKBOOK_MAX_PENDING", "1000000"))  # queued log calls
+RETRY_MAX = 5.0  # seconds between retries of a failing commit, at most
+
+_writers: weakref.WeakSet[Writer] = weakref.WeakSet()
+
+
+class _KeyIds(dict):  # type: ignore[type-arg]
+    """Series key name -> interned id; a new key is interned in the store on first sight."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def __missing__(self, key: str) -> int:
+        kid = self[key] = self.store.key_id(key)
+        return kid
+
+
+class Writer:
+    """The background committer of one store in this process.
+
+    Producers call `put((run_id, step, wall_ms, values))` for points, `put(("params", run_id, dict))`,
+    `put(("metrics", run_id, dict))` and `put(("state", run_id, (name, time)))`; `put` is a bare
+    deque.append, safe from any thread.
+    """
+
+    def __init__(self, store: Store, interval: float = INTERVAL, max_pending: int = MAX_PENDING) -> None:
+        self.store = store
+        self.interval = interval
+        self.max_pending = max_pending
+        self.queue: deque[Any] = deque()
+        self.put = self.queue.append
+        self.owned: set[int] = set()  # runs of this process that get heartbeats
+        self.dropped = 0
+        self.failures = 0
+        self._failed: tuple[Batch, list[threading.Event]] | None = None
+        self._warned_error = False
+        self._warned_drop = False
+        self._keys = _KeyIds(store)
+        self._wake = threading.Event()
+        self._stop = False
+        self._last_beat = 0.0
+        self._lock = threading.Lock()  # one committer at a time (the thread, or close())
+        self._thread: threading.Thread | None = None
+        self._start()
+        _writers.add(self)
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="trackbook-writer", daemon=True)
+        self._thread.start()
+
+    # -- producers ----------------------------------------------------------------------------------------
+
+    def drop(self, n_points: int) -> None:
+        """Count points refused because the queue is full, warning once."""
+        self.dropped += n_points
+        if not self._warned_drop:
+            self._warned_drop = True
+            warnings.warn(
+                f"trackbook: {self.max_pending:,} log calls are waiting to be written to {self.store.path}; "
+                "further time-series points are dropped until writing catches up (see writer.dropped)",
+                TrackbookWarning,
+                stacklevel=4,
+            )
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until everything queued so far is committed; False if that did not happen in `timeout`."""
+        if self._thread is None or not self._thread.is_alive():
+            self._commit_pending()
+            return not self.queue and self._failed is None
+        done = threading.Event()
+        self.put(done)
+        self._wake.set()
+        return done.wait(timeout)
+
+    def close(self) -> None:
+        """Stop the thread and commit what is left from the calling thread."""
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+        self._commit_pending()
+
+    # -- the committer ----------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        delay = self.interval
+        while not self._stop:
+            self._wake.wait(delay)
+            self._wake.clear()
+            if self._stop:
+                break
+            ok = self._commit_pending()
+            delay = self.interval if ok else min(RETRY_MAX, max(delay * 2, 0.25))
+
+    def _commit_pending(self) -> bool:
+        """Commit the failed batch (if any) and then everything queued. False when a commit failed."""
+        with self._lock:
+            if self._failed is not None:
+                batch, events = self._failed
+                if not self._try_commit(batch, events):
+                    return False
+                self._failed = None
+            queue = self.queue
+            n = len(queue)
+            if n == 0 and not self._beat_due():
+                return True
+            items = [queue.popleft() for _ in range(n)]
+            batch, events = self._build(items)
+            if not self._try_commit(batch, events):
+                self._failed = (batch, events)
+                return False
+            return True
+
+    def _beat_due(self) -> bool:
+        return bool(self.owned) and time.monotonic() - self._last_beat > HEARTBEAT_INTERVAL
+
+    def _build(self, items: list[Any]) -> tuple[Batch, list[threading.Event]]:
+        flat: list[Any] = []
+        extend = flat.extend
+        keys = self._keys
+        params: dict[int, dict[str, Any]] = {}
+        metrics: dict[int, dict[str, Any]] = {}
+        states: list[tuple[int, str, float]] = []
+        events: list[threading.Event] = []
+        for item in items:
+            if type(item) is not tuple:
+                events.append(item)
+            elif len(item) == 4:
+                run_id, step, wall, values = item
+                for key, value in values.items():
+                    extend((run_id, keys[key], step, wall, value))
+            else:
+                kind, run_id, values = item
+                if kind == "state":
+                    states.append((run_id, *values))
+                else:
+                    target = params if kind == "params" else metrics
+                    target.setdefault(run_id, {}).update(values)
+        return Batch(flat, params, metrics, states), events
+
+    def _try_commit(self, batch: Batch, events: list[threading.Event]) -> bool:
+        beat = self._beat_due()
+        try:
+            self.store.commit(batch, sorted(self.owned) if beat else ())
+        except Exception as exc:  # disk full, read-only, locked for too long, ...
+            self.failures += 1
+            if not self._warned_error:
+                self._warned_error = True
+                n = batch.points
+                warnings.warn(
+                    f"trackbook: could not write to {self.store.path} ({exc}); training goes on, {n:,} points "
+                    "are kept in memory and writing is retried",
+                    TrackbookWarning,
+                    stacklevel=2,
+                )
+            return False
+        if beat:
+            self._last_beat = time.monotonic()
+        if self._warned_error:
+            self._warned_error = False
+            warnings.warn(f"trackbook: writing to {self.store.path} works again", TrackbookWarning, stacklevel=2)
+        for event in events:
+            event.set()
+        return True
+
+    @property
+    def pending(self) -> int:
+        """Queued log calls plus the points of a batch waiting for a retry."""
+        failed = self._failed[0].points if self._failed else 0
+        return len(self.queue) + failed
+
+
+def _after_fork() -> None:
+    # A forked child inherits the queues but not the thread, and must not reuse the parent's connections.
+    for writer in list(_writers):
+        writer.queue = deque()
+        writer.put = writer.queue.append
+        writer.owned = set()
+        writer._failed = None
+        writer._lock = threading.Lock()
+        writer._wake = threading.Event()
+        writer._start()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
