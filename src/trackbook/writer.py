@@ -15,6 +15,7 @@ import time
 import warnings
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from .exceptions import TrackbookWarning
@@ -55,6 +56,7 @@ class Writer:
         self.queue: deque[Any] = deque()
         self.put = self.queue.append
         self.owned: set[int] = set()  # runs of this process that get heartbeats
+        self.on_commit: list[Callable[[], None]] = []  # called (from the writer thread) after each commit
         self.dropped = 0
         self.failures = 0
         self._failed: tuple[Batch, list[threading.Event]] | None = None
@@ -186,6 +188,11 @@ class Writer:
             warnings.warn(f"trackbook: writing to {self.store.path} works again", TrackbookWarning, stacklevel=2)
         for event in events:
             event.set()
+        for callback in list(self.on_commit):
+            try:
+                callback()
+            except Exception:  # a listener (e.g. a closed board) must never stop the writer
+                self.on_commit.remove(callback)
         return True
 
     @property

@@ -1,10 +1,5 @@
-"""The store: one SQLite file holding experiments, runs, params, metrics, series and the lineage graph.
-
-This is the only module that speaks SQL. Every statement is parameterized; identifiers are never built from
-data. The SQL sticks to what PostgreSQL also runs (ON CONFLICT upserts, standard types); the few
-SQLite-only pieces (PRAGMAs, WITHOUT ROWID) are in `_connect` and `MIGRATIONS`. docs/store.md documents the
-schema for readers of the file.
-"""
+"""The store's core: opening and migrating the file, connections, experiments, runs, params, metrics and
+series. See the package docstring for the rules every SQL statement here follows."""
 
 from __future__ import annotations
 
@@ -22,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import AlreadyExists, NotFound, StoreError
+from ..exceptions import AlreadyExists, NotFound, StoreError
+from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
-APPLICATION_ID = 0x54424B31  # "TBK1" in the SQLite header: `file trackbook.db` names it
 BUSY_TIMEOUT_MS = 60_000
 EXPERIMENT = "system.Experiment"
 EXPERIMENT_RUN = "system.ExperimentRun"
@@ -32,79 +27,6 @@ PIPELINE_RUN = "system.PipelineRun"
 RUN_TYPES = (EXPERIMENT_RUN, PIPELINE_RUN)
 HEARTBEAT_TIMEOUT = 90.0  # seconds without a heartbeat after which a RUNNING run reads as CRASHED
 
-# Each entry upgrades the schema by one version, inside the migration transaction.
-MIGRATIONS: list[list[str]] = [
-    # 1: experiments and runs as contexts, params/metrics as JSON, the narrow series table, artifacts.
-    [
-        """CREATE TABLE schema_migration (
-            version INTEGER PRIMARY KEY,
-            applied_at REAL NOT NULL,
-            host TEXT,
-            pid INTEGER
-        )""",
-        """CREATE TABLE context (
-            id INTEGER PRIMARY KEY,
-            schema_title TEXT NOT NULL,
-            experiment_id INTEGER NOT NULL DEFAULT 0,
-            name TEXT NOT NULL,
-            display_name TEXT,
-            description TEXT,
-            metadata TEXT NOT NULL DEFAULT '{}',
-            params TEXT NOT NULL DEFAULT '{}',
-            metrics TEXT NOT NULL DEFAULT '{}',
-            state TEXT,
-            create_time REAL NOT NULL,
-            update_time REAL NOT NULL,
-            end_time REAL,
-            host TEXT,
-            pid INTEGER,
-            heartbeat REAL,
-            UNIQUE (experiment_id, name)
-        )""",
-        "CREATE INDEX context_by_schema ON context (schema_title)",
-        """CREATE TABLE series_key (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE
-        )""",
-        """CREATE TABLE series (
-            run_id INTEGER NOT NULL,
-            key_id INTEGER NOT NULL,
-            step INTEGER NOT NULL,
-            wall_time INTEGER NOT NULL,
-            value REAL,
-            PRIMARY KEY (run_id, key_id, step)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE series_last (
-            run_id INTEGER NOT NULL,
-            key_id INTEGER NOT NULL,
-            step INTEGER NOT NULL,
-            wall_time INTEGER NOT NULL,
-            value REAL,
-            PRIMARY KEY (run_id, key_id)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE artifact (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            schema_title TEXT NOT NULL,
-            schema_version TEXT,
-            uri TEXT,
-            display_name TEXT,
-            description TEXT,
-            metadata TEXT NOT NULL DEFAULT '{}',
-            state TEXT NOT NULL DEFAULT 'LIVE',
-            create_time REAL NOT NULL,
-            update_time REAL NOT NULL
-        )""",
-        "CREATE INDEX artifact_by_uri ON artifact (uri)",
-        """CREATE TABLE attribution (
-            context_id INTEGER NOT NULL,
-            artifact_id INTEGER NOT NULL,
-            PRIMARY KEY (context_id, artifact_id)
-        )""",
-        "CREATE INDEX attribution_by_artifact ON attribution (artifact_id)",
-    ],
-]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 _HOST = socket.gethostname()
 
@@ -758,7 +680,7 @@ def _insert_points(conn: sqlite3.Connection, flat: list[Any]) -> None:
 
 
 def _merge_json(conn: sqlite3.Connection, column: str, run_id: int, values: dict[str, Any]) -> None:
-    from . import values as _values
+    from .. import values as _values
 
     assert column in ("params", "metrics")
     row = conn.execute(f"SELECT {column} FROM context WHERE id = ?", (run_id,)).fetchone()

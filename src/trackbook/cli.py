@@ -1,0 +1,176 @@
+"""The `trackbook` command: list, export, report and import runs of a store file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = """\
+trackbook keeps experiments, runs, params, metrics and per-step series in one SQLite file
+(./trackbook.db, or $TRACKBOOK_STORE, or --store PATH). These commands read and share it.
+"""
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="PATH", help="the store file (default: $TRACKBOOK_STORE or ./trackbook.db)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trackbook", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ls = sub.add_parser("ls", help="list experiments and their runs",
+                        description="List experiments with their runs: state, start time, and last values.")
+    ls.add_argument("experiment", nargs="*", help="only these experiments (default: all)")
+    _store_arg(ls)
+
+    export = sub.add_parser(
+        "export", help="write the run table (or every series point) as CSV or Parquet",
+        description="Write the run table as in get_experiment_df (one row per run), or with --history every "
+                    "series point in long form (experiment_name, run_name, metric, step, wall_time, value).",
+    )
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default: csv)")
+    export.add_argument("--history", action="store_true", help="export every series point instead of the run table")
+    export.add_argument("--experiment", "-e", action="append", metavar="NAME",
+                        help="only this experiment (repeatable; default: all)")
+    export.add_argument("--output", "-o", metavar="PATH", help="output file (default: standard output for CSV)")
+    _store_arg(export)
+
+    report = sub.add_parser(
+        "report", help="write a self-contained HTML report (run table and curves) to share",
+        description="Write one HTML file with the run table and the curves; scripts and data are inlined, so "
+                    "it opens offline in any browser, with no kernel and no server.",
+    )
+    report.add_argument("path", help="the HTML file to write")
+    report.add_argument("--experiment", "-e", action="append", metavar="NAME",
+                        help="only this experiment (repeatable; default: all)")
+    report.add_argument("--metrics", metavar="A,B", help="the metrics to chart (default: all)")
+    _store_arg(report)
+
+    imp = sub.add_parser(
+        "import", help="bring runs over from MLflow or TensorBoard",
+        description="Import experiments, runs, params, metrics and full series (no sampling) into the store. "
+                    "Importing the same source twice adds nothing.",
+    )
+    source = imp.add_subparsers(dest="source", metavar="SOURCE")
+    mlflow = source.add_parser("mlflow", help="an MLflow tracking URI: sqlite:///mlflow.db or an mlruns folder")
+    mlflow.add_argument("uri")
+    _store_arg(mlflow)
+    tensorboard = source.add_parser("tensorboard", help="a TensorBoard log directory (tfevents files)")
+    tensorboard.add_argument("logdir")
+    tensorboard.add_argument("--experiment", "-e", metavar="NAME",
+                             help="experiment to import into (default: the log directory's name)")
+    _store_arg(tensorboard)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from .exceptions import NotFound, StoreError
+
+    try:
+        return int(_COMMANDS[args.command](args) or 0)
+    except (StoreError, NotFound, ValueError, OSError) as exc:
+        print(f"trackbook {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from .session import default_store_path, resolve
+
+    path = Path(args.store) if args.store else default_store_path()
+    if not path.exists():
+        raise FileNotFoundError(f"no store at {path} (give --store PATH or set TRACKBOOK_STORE)")
+    return resolve(path)[0]
+
+
+def _ls(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .store import live_state
+
+    store = _open(args)
+    experiments = store.experiments()
+    if args.experiment:
+        wanted = set(args.experiment)
+        missing = wanted - {e.name for e in experiments}
+        if missing:
+            raise ValueError(f"no experiment {sorted(missing)[0]!r} in {store.path}")
+        experiments = [e for e in experiments if e.name in wanted]
+    if not experiments:
+        print(f"{store.path}: no experiments yet")
+    for exp in experiments:
+        runs = store.runs([exp.id])
+        print(f"{exp.name}  ({len(runs)} run{'s' if len(runs) != 1 else ''})")
+        for run in runs:
+            started = dt.datetime.fromtimestamp(run.create_time).strftime("%Y-%m-%d %H:%M")
+            state = live_state(run.state, run.host, run.pid, run.heartbeat) or "-"
+            print(f"  {run.name:<32} {state:<9} {started}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from . import frames
+
+    store = _open(args)
+    experiments = store.experiments()
+    if args.experiment:
+        by_name = {e.name: e for e in experiments}
+        missing = [n for n in args.experiment if n not in by_name]
+        if missing:
+            raise ValueError(f"no experiment {missing[0]!r} in {store.path}")
+        experiments = [by_name[n] for n in args.experiment]
+    names = {e.id: e.name for e in experiments}
+    rows = store.runs(list(names))
+    if args.history:
+        df = frames.history_frame(store, rows, names)
+    else:
+        df = frames.run_frame(store, rows, names) if rows else frames.experiment_frame(store, [])
+    if args.format == "parquet":
+        if not args.output:
+            raise ValueError("--format parquet needs --output PATH")
+        df.to_parquet(args.output, index=False)
+    elif args.output:
+        df.to_csv(args.output, index=False)
+    else:
+        df.to_csv(sys.stdout, index=False)
+    if args.output:
+        print(f"wrote {len(df):,} rows to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import report
+
+    store = _open(args)
+    metrics = args.metrics.split(",") if args.metrics else None
+    out = report(args.path, experiment=args.experiment, metrics=metrics, store=store)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from . import importers
+
+    if args.source is None:
+        raise ValueError("say what to import: trackbook import mlflow URI | trackbook import tensorboard LOGDIR")
+    store = args.store
+    if args.source == "mlflow":
+        summary = importers.import_mlflow(args.uri, store=store, progress=True)
+    else:
+        summary = importers.import_tensorboard(args.logdir, experiment=args.experiment, store=store, progress=True)
+    print(summary, file=sys.stderr)
+    return 0
+
+
+_COMMANDS = {"ls": _ls, "export": _export, "report": _report, "import": _import}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The store: one SQLite file holding experiments, runs, params, metrics, series and the lineage graph.
+
+This package is the only code that speaks SQL; everything else calls `Store`. The rules:
+- every value is bound as a parameter; the only text formatted into SQL is constant column lists and runs
+  of "?" placeholders;
+- the SQL stays portable to PostgreSQL (ON CONFLICT upserts, standard types, no SQLite-only functions in
+  queries); the SQLite-only pieces are the PRAGMAs in `core` and WITHOUT ROWID in `schema`;
+- nothing read from the file is ever unpickled or executed: values are JSON text, numbers and strings.
+
+Modules: `schema` (the migrations), `core` (the file, connections, experiments, runs, series).
+docs/store.md documents the schema for readers of the file with plain sqlite3.
+"""
+
+from .core import (
+    BUSY_TIMEOUT_MS,
+    EXPERIMENT,
+    EXPERIMENT_RUN,
+    HEARTBEAT_TIMEOUT,
+    PIPELINE_RUN,
+    RUN_TYPES,
+    Artifact,
+    Batch,
+    Context,
+    Store,
+    host_id,
+    live_state,
+    pid_alive,
+)
+from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "APPLICATION_ID",
+    "BUSY_TIMEOUT_MS",
+    "EXPERIMENT",
+    "EXPERIMENT_RUN",
+    "HEARTBEAT_TIMEOUT",
+    "MIGRATIONS",
+    "PIPELINE_RUN",
+    "RUN_TYPES",
+    "SCHEMA_VERSION",
+    "Artifact",
+    "Batch",
+    "Context",
+    "Store",
+    "host_id",
+    "live_state",
+    "pid_alive",
+]

@@ -1,0 +1,125 @@
+"""The store's schema, as a list of migrations: entry N upgrades a file from version N-1 to N.
+
+Migrations run inside one write transaction under the file's write lock, and each applied version is
+recorded in `schema_migration`, so several processes opening an old file at once migrate it exactly once.
+docs/store.md describes every table for readers of the file.
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x54424B31  # "TBK1" in the SQLite header: `file trackbook.db` names it
+
+# Each entry upgrades the schema by one version, inside the migration transaction.
+MIGRATIONS: list[list[str]] = [
+    # 1: experiments and runs as contexts, params/metrics as JSON, the narrow series table, artifacts.
+    [
+        """CREATE TABLE schema_migration (
+            version INTEGER PRIMARY KEY,
+            applied_at REAL NOT NULL,
+            host TEXT,
+            pid INTEGER
+        )""",
+        """CREATE TABLE context (
+            id INTEGER PRIMARY KEY,
+            schema_title TEXT NOT NULL,
+            experiment_id INTEGER NOT NULL DEFAULT 0,
+            name TEXT NOT NULL,
+            display_name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            params TEXT NOT NULL DEFAULT '{}',
+            metrics TEXT NOT NULL DEFAULT '{}',
+            state TEXT,
+            create_time REAL NOT NULL,
+            update_time REAL NOT NULL,
+            end_time REAL,
+            host TEXT,
+            pid INTEGER,
+            heartbeat REAL,
+            UNIQUE (experiment_id, name)
+        )""",
+        "CREATE INDEX context_by_schema ON context (schema_title)",
+        """CREATE TABLE series_key (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+        )""",
+        """CREATE TABLE series (
+            run_id INTEGER NOT NULL,
+            key_id INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            wall_time INTEGER NOT NULL,
+            value REAL,
+            PRIMARY KEY (run_id, key_id, step)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE series_last (
+            run_id INTEGER NOT NULL,
+            key_id INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            wall_time INTEGER NOT NULL,
+            value REAL,
+            PRIMARY KEY (run_id, key_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE artifact (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            schema_title TEXT NOT NULL,
+            schema_version TEXT,
+            uri TEXT,
+            display_name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'LIVE',
+            create_time REAL NOT NULL,
+            update_time REAL NOT NULL
+        )""",
+        "CREATE INDEX artifact_by_uri ON artifact (uri)",
+        """CREATE TABLE attribution (
+            context_id INTEGER NOT NULL,
+            artifact_id INTEGER NOT NULL,
+            PRIMARY KEY (context_id, artifact_id)
+        )""",
+        "CREATE INDEX attribution_by_artifact ON attribution (artifact_id)",
+    ],
+    # 2: the rest of the ML Metadata graph: executions, events, associations, parent contexts; file facts.
+    [
+        "ALTER TABLE artifact ADD COLUMN size INTEGER",
+        "ALTER TABLE artifact ADD COLUMN content_hash TEXT",
+        "CREATE INDEX artifact_by_hash ON artifact (content_hash)",
+        "CREATE INDEX artifact_by_schema ON artifact (schema_title)",
+        """CREATE TABLE execution (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            schema_title TEXT NOT NULL,
+            schema_version TEXT,
+            display_name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'RUNNING',
+            create_time REAL NOT NULL,
+            update_time REAL NOT NULL
+        )""",
+        "CREATE INDEX execution_by_schema ON execution (schema_title)",
+        """CREATE TABLE event (
+            execution_id INTEGER NOT NULL,
+            artifact_id INTEGER NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('INPUT', 'OUTPUT')),
+            path TEXT,
+            event_time REAL NOT NULL,
+            PRIMARY KEY (execution_id, artifact_id, type)
+        )""",
+        "CREATE INDEX event_by_artifact ON event (artifact_id)",
+        """CREATE TABLE association (
+            context_id INTEGER NOT NULL,
+            execution_id INTEGER NOT NULL,
+            PRIMARY KEY (context_id, execution_id)
+        )""",
+        "CREATE INDEX association_by_execution ON association (execution_id)",
+        """CREATE TABLE parent_context (
+            parent_id INTEGER NOT NULL,
+            child_id INTEGER NOT NULL,
+            PRIMARY KEY (parent_id, child_id)
+        )""",
+        "CREATE INDEX parent_context_by_child ON parent_context (child_id)",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
