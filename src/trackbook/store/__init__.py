@@ -7,7 +7,8 @@ This package is the only code that speaks SQL; everything else calls `Store`. Th
   queries); the SQLite-only pieces are the PRAGMAs in `core` and WITHOUT ROWID in `schema`;
 - nothing read from the file is ever unpickled or executed: values are JSON text, numbers and strings.
 
-Modules: `schema` (the migrations), `core` (the file, connections, experiments, runs, series).
+Modules: `schema` (the migrations), `core` (the file, connections, experiments, runs, series), `lineage`
+(artifacts and the ML Metadata graph), `live` (the board's change feed), `imports` (importer bookkeeping).
 docs/store.md documents the schema for readers of the file with plain sqlite3.
 """
 
@@ -18,7 +19,6 @@ from .core import (
     HEARTBEAT_TIMEOUT,
     PIPELINE_RUN,
     RUN_TYPES,
-    Artifact,
     Batch,
     Context,
     Store,
@@ -26,6 +26,7 @@ from .core import (
     live_state,
     pid_alive,
 )
+from .lineage import Artifact
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [

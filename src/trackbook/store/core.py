@@ -17,7 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import AlreadyExists, NotFound, StoreError
+from ..exceptions import AlreadyExists, StoreError
+from .imports import ImportQueries
+from .lineage import LineageQueries
+from .live import LiveQueries
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 60_000
@@ -93,29 +96,6 @@ def live_state(state: str | None, host: str | None, pid: int | None, heartbeat: 
     return state
 
 
-@dataclass(frozen=True)
-class Artifact:
-    """One row of the artifact table."""
-
-    id: int
-    name: str
-    schema_title: str
-    schema_version: str | None
-    uri: str | None
-    display_name: str | None
-    description: str | None
-    metadata: str
-    state: str
-    create_time: float
-    update_time: float
-
-
-_ARTIFACT_COLUMNS = (
-    "id, name, schema_title, schema_version, uri, display_name, description, metadata, state, "
-    "create_time, update_time"
-)
-
-
 @dataclass
 class Batch:
     """What the writer commits in one transaction.
@@ -134,7 +114,7 @@ class Batch:
         return len(self.flat) // 5
 
 
-class Store:
+class Store(LiveQueries, LineageQueries, ImportQueries):
     """A trackbook store file. Thread-safe: each thread gets its own connection.
 
     Opening creates the file when missing, refuses files that are not trackbook stores or come from a newer
@@ -550,58 +530,6 @@ class Store:
         m = np.concatenate(parts)
         ints = m[:, :4].astype(np.int64)
         return ints[:, 0], ints[:, 1], ints[:, 2], ints[:, 3], m[:, 4], names
-
-    # -- artifacts (classification metrics; the lineage graph builds on these) ------------------------------
-
-    def create_artifact(
-        self,
-        name: str,
-        schema_title: str,
-        *,
-        schema_version: str | None = None,
-        uri: str | None = None,
-        display_name: str | None = None,
-        description: str | None = None,
-        metadata: str = "{}",
-        state: str = "LIVE",
-    ) -> Artifact:
-        now = time.time()
-        try:
-            with self.write() as conn:
-                cur = conn.execute(
-                    "INSERT INTO artifact (name, schema_title, schema_version, uri, display_name, description,"
-                    " metadata, state, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (name, schema_title, schema_version, uri, display_name, description, metadata, state, now, now),
-                )
-        except sqlite3.IntegrityError:
-            raise AlreadyExists(f"409 Artifact with name {name!r} already exists") from None
-        return self.artifact_by_id(int(cur.lastrowid))  # type: ignore[arg-type]
-
-    def artifact_by_id(self, artifact_id: int) -> Artifact:
-        row = self.conn.execute(f"SELECT {_ARTIFACT_COLUMNS} FROM artifact WHERE id = ?", (artifact_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"404 Artifact {artifact_id} not found")
-        return Artifact(*row)
-
-    def attribute(self, context_id: int, artifact_ids: Iterable[int]) -> None:
-        """Attribute artifacts to a context (existing links are kept)."""
-        with self.write() as conn:
-            conn.executemany(
-                "INSERT INTO attribution (context_id, artifact_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                [(context_id, a) for a in artifact_ids],
-            )
-
-    def attributed_artifacts(self, context_id: int, schema_title: str | None = None) -> list[Artifact]:
-        sql = (
-            f"SELECT {', '.join('a.' + c for c in _ARTIFACT_COLUMNS.split(', '))} FROM artifact a"
-            " JOIN attribution t ON t.artifact_id = a.id WHERE t.context_id = ?"
-        )
-        args: list[Any] = [context_id]
-        if schema_title is not None:
-            sql += " AND a.schema_title = ?"
-            args.append(schema_title)
-        return [Artifact(*r) for r in self.conn.execute(sql + " ORDER BY a.id", args).fetchall()]
-
 
 # -- helpers ------------------------------------------------------------------------------------------------
 
