@@ -9,8 +9,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-if [ ! -d node_modules ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+if [ ! -d node_modules ]; then  # `npm ci` trips over platform-only optional deps (npm/cli#4828)
+  npm install --no-audit --no-fund --loglevel=error
 fi
 python -m pip install -q -e ".[${EXTRAS:-lab}]" 2>&1 | grep -v '^WARNING: Location' || true
 python -c "import trackbook" # fail early if the install did not take

@@ -58,7 +58,8 @@ class Writer:
         self.owned: set[int] = set()  # runs of this process that get heartbeats
         self.on_commit: list[Callable[[], None]] = []  # called (from the writer thread) after each commit
         self.dropped = 0
-        self.failures = 0
+        self.failures = 0  # failed commit attempts
+        self.attempts = 0  # commit attempts, failed or not
         self._failed: tuple[Batch, list[threading.Event]] | None = None
         self._warned_error = False
         self._warned_drop = False
@@ -90,14 +91,25 @@ class Writer:
             )
 
     def flush(self, timeout: float | None = 30.0) -> bool:
-        """Wait until everything queued so far is committed; False if that did not happen in `timeout`."""
+        """Wait until everything queued so far is committed.
+
+        Returns False, leaving the data queued for later retries, when that did not happen within
+        `timeout` or when the store cannot be written right now (so end_run never stalls training).
+        """
         if self._thread is None or not self._thread.is_alive():
             self._commit_pending()
             return not self.queue and self._failed is None
         done = threading.Event()
+        start_failures = self.failures
         self.put(done)
         self._wake.set()
-        return done.wait(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not done.wait(0.02):
+            if self.failures != start_failures:
+                return False  # a commit after our request failed: the store is not writable now
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+        return True
 
     def close(self) -> None:
         """Stop the thread and commit what is left from the calling thread."""
@@ -167,6 +179,7 @@ class Writer:
 
     def _try_commit(self, batch: Batch, events: list[threading.Event]) -> bool:
         beat = self._beat_due()
+        self.attempts += 1
         try:
             self.store.commit(batch, sorted(self.owned) if beat else ())
         except Exception as exc:  # disk full, read-only, locked for too long, ...
