@@ -7,6 +7,7 @@ everything in one local SQLite file, with a live board inside the notebook.
 from __future__ import annotations
 
 from . import exceptions, gapic
+from .charts import chart
 from .exceptions import AlreadyExists, NotFound, StoreError, TrackbookWarning
 from .execution import Execution
 from .experiment import Experiment
@@ -31,6 +32,14 @@ from .tracking import (
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext trackbook`: register the %track and %%track magics."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 __all__ = [
     "AlreadyExists",
     "ArtifactState",
@@ -43,6 +52,7 @@ __all__ = [
     "StoreError",
     "Tensorboard",
     "TrackbookWarning",
+    "chart",
     "end_run",
     "exceptions",
     "flush",

@@ -278,6 +278,15 @@ class ExperimentRun:
         """[{id, display_name, labels, matrix, fpr, tpr, threshold}] for each classification-metrics artifact."""
         return [_classification_entry(a) for a in self._store.attributed_artifacts(self._id, CLASSIFICATION_METRICS)]
 
+    def chart(
+        self, metric: str | Sequence[str] | None = None, *, x: str = "step", width: int = 600, height: int = 300
+    ) -> Any:
+        """An altair chart of this run's series `metric` (a name or a list; default: every series, one panel
+        each). `x` is "step" or "wall_time". See trackbook.chart to overlay several runs."""
+        from .charts import run_chart
+
+        return run_chart(self, metric, x=x, width=width, height=height)
+
     # -- state ----------------------------------------------------------------------------------------------
 
     def update_state(self, state: Any) -> None:
