@@ -92,28 +92,48 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def _ls(args: argparse.Namespace) -> int:
+    print_listing(_open(args), args.experiment)
+    return 0
+
+
+def print_listing(store: Any, experiments: list[str] | None = None, file: Any = None) -> None:
+    """Print experiments (all, or these names) with their runs: state, start time and summary metrics
+    (the last series values when a run has none). ValueError for a name the store does not have."""
     import datetime as dt
 
+    from . import values as _values
     from .store import live_state
 
-    store = _open(args)
-    experiments = store.experiments()
-    if args.experiment:
-        wanted = set(args.experiment)
-        missing = wanted - {e.name for e in experiments}
+    out = file or sys.stdout
+    rows = store.experiments()
+    if experiments:
+        known = {e.name for e in rows}
+        missing = [n for n in experiments if n not in known]
         if missing:
-            raise ValueError(f"no experiment {sorted(missing)[0]!r} in {store.path}")
-        experiments = [e for e in experiments if e.name in wanted]
-    if not experiments:
-        print(f"{store.path}: no experiments yet")
-    for exp in experiments:
+            listing = ", ".join(repr(n) for n in sorted(known)) or "none yet"
+            raise ValueError(f"no experiment {missing[0]!r} in {store.path} (experiments: {listing})")
+        rows = [e for e in rows if e.name in set(experiments)]
+    if not rows:
+        print(f"{store.path}: no experiments yet", file=out)
+    for exp in rows:
         runs = store.runs([exp.id])
-        print(f"{exp.name}  ({len(runs)} run{'s' if len(runs) != 1 else ''})")
+        print(f"{exp.name}  ({len(runs)} run{'s' if len(runs) != 1 else ''})", file=out)
+        last: dict[int, dict[str, Any]] = {}
+        for run_id, key, _step, _wall, value in store.last_values([r.id for r in runs]):
+            last.setdefault(run_id, {})[key] = float("nan") if value is None else value
         for run in runs:
             started = dt.datetime.fromtimestamp(run.create_time).strftime("%Y-%m-%d %H:%M")
             state = live_state(run.state, run.host, run.pid, run.heartbeat) or "-"
-            print(f"  {run.name:<32} {state:<9} {started}")
-    return 0
+            shown = _values.decode(run.metrics) or last.get(run.id, {})
+            print(f"  {run.name:<32} {state:<9} {started}  {_brief(shown)}".rstrip(), file=out)
+
+
+def _brief(values: dict[str, Any], limit: int = 4) -> str:
+    """The first few key=value pairs, numbers to 4 significant digits."""
+    parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in list(values.items())[:limit]]
+    if len(values) > limit:
+        parts.append(f"(+{len(values) - limit} more)")
+    return " ".join(parts)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -136,6 +156,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.format == "parquet":
         if not args.output:
             raise ValueError("--format parquet needs --output PATH")
+        _need_parquet_engine()
         df.to_parquet(args.output, index=False)
     elif args.output:
         df.to_csv(args.output, index=False)
@@ -144,6 +165,16 @@ def _export(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {len(df):,} rows to {args.output}", file=sys.stderr)
     return 0
+
+
+def _need_parquet_engine() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("fastparquet") is None:
+        raise ValueError(
+            "--format parquet needs pyarrow, which is not installed: pip install 'trackbook[parquet]' "
+            "(or use --format csv)"
+        )
 
 
 def _report(args: argparse.Namespace) -> int:
