@@ -121,5 +121,28 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX parent_context_by_child ON parent_context (child_id)",
     ],
+    # 3: metadata values indexed for filters (portable: no JSON functions in queries); a deleted context takes
+    # its associations and parent links with it, whoever deletes it (ids are reused after the largest goes).
+    [
+        """CREATE TABLE node_property (
+            kind TEXT NOT NULL CHECK (kind IN ('artifact', 'execution', 'context')),
+            node_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            number_value REAL,
+            string_value TEXT,
+            bool_value INTEGER,
+            PRIMARY KEY (kind, node_id, key)
+        )""",
+        "CREATE INDEX node_property_by_number ON node_property (kind, key, number_value)",
+        "CREATE INDEX node_property_by_string ON node_property (kind, key, string_value)",
+        "CREATE INDEX execution_by_time ON execution (create_time)",
+        "CREATE INDEX artifact_by_time ON artifact (create_time)",
+        """CREATE TRIGGER context_unlinked AFTER DELETE ON context BEGIN
+            DELETE FROM association WHERE context_id = OLD.id;
+            DELETE FROM attribution WHERE context_id = OLD.id;
+            DELETE FROM parent_context WHERE parent_id = OLD.id OR child_id = OLD.id;
+            DELETE FROM node_property WHERE kind = 'context' AND node_id = OLD.id;
+        END""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
