@@ -57,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a wrong argument as IPython's UsageError (one line, no traceback)."""
 
     def __init__(self, command: str) -> None:
-        super().__init__(prog=command, usage=USAGE[command], add_help=False, exit_on_error=False)
+        super().__init__(prog=command, usage=USAGE[command], add_help=False)
         self.command = command
 
     def error(self, message: str) -> NoReturn:
@@ -105,6 +105,7 @@ class TrackMagics(Magics):
 
     @line_cell_magic
     def track(self, line: str, cell: str | None = None) -> Any:
+        __tracebackhide__ = True  # a failing cell's traceback starts at the cell's own lines
         if cell is not None:
             return self._run_cell(line, cell)
         words = _split(line, "help")
@@ -144,11 +145,11 @@ class TrackMagics(Magics):
         parser.add_argument("--metrics", "-m")
         parser.add_argument("--runs", "-r")
         args = parser.parse_args(words)
+        self._check_experiments(args.experiments, "board")
         # Imported at call time, so the magics load without the widget. `trackbook.board` is the function;
         # should it resolve to the module instead, its `board` attribute is the function.
         from . import board as _board_module
 
-        self._check_experiments(args.experiments, "board")
         experiment: str | list[str] | None = None
         if len(args.experiments) == 1:
             experiment = args.experiments[0]
@@ -272,7 +273,11 @@ class TrackMagics(Magics):
         shell = self.shell
         source = shell.transform_cell(cell)
         filename = shell.compile.cache(source, count or 0, raw_code=cell)
-        tree = shell.compile.ast_parse(source, filename=filename)
+        try:
+            tree = shell.compile.ast_parse(source, filename=filename)
+        except SyntaxError:
+            shell.showsyntaxerror()  # the usual short display: the line, a caret, the message
+            raise UsageError("the cell did not compile, so no run was started") from None
         tree = shell.transform_ast(tree)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
