@@ -130,7 +130,7 @@ def test_a_run_charts_all_its_series_or_the_ones_asked_for(tb: Any) -> None:
     assert one.to_dict()["title"]["text"] == "lr-1"
 
 
-def test_a_chart_saves_as_svg_png_and_html_without_the_store(tb: Any, tmp_path: Path) -> None:
+def test_a_chart_saves_as_svg_png_and_json_without_the_store(tb: Any, tmp_path: Path) -> None:
     three_runs(tb)
     chart = trackbook.chart("loss")
     for ext in ("svg", "png", "json"):
