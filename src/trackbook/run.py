@@ -185,11 +185,11 @@ class ExperimentRun:
             if step > self._max_step:
                 self._max_step = step
         wall = int(time.time() * 1000) if wall_time is None else _values.wall_time_ms(wall_time)
-        writer = self._writer
-        if len(writer.queue) < writer.max_pending:
-            writer.put((self._id, step, wall, values))
+        points = self._writer.points
+        if len(points) < self._writer.max_pending:
+            points.append((self._id, step, wall, values))
         else:
-            writer.drop(len(values))
+            self._writer.drop(len(values))
 
     def log_classification_metrics(
         self,

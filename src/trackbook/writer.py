@@ -44,15 +44,17 @@ class _KeyIds(dict):  # type: ignore[type-arg]
 class Writer:
     """The background committer of one store in this process.
 
-    Producers call `put((run_id, step, wall_ms, values))` for points, `put(("params", run_id, dict))`,
-    `put(("metrics", run_id, dict))` and `put(("state", run_id, (name, time)))`; `put` is a bare
-    deque.append, safe from any thread.
+    Producers append points to `points` (`(run_id, step, wall_ms, values)`) and everything else with
+    `put`: `("params", run_id, dict)`, `("metrics", run_id, dict)`, `("state", run_id, (name, time))` or a
+    flush Event. Both are bare deque appends, safe from any thread. The writer drains `queue` before
+    `points`, so a flush Event is only set once every point appended before it is committed.
     """
 
     def __init__(self, store: Store, interval: float = INTERVAL, max_pending: int = MAX_PENDING) -> None:
         self.store = store
         self.interval = interval
         self.max_pending = max_pending
+        self.points: deque[tuple[int, int, int, dict[str, float]]] = deque()
         self.queue: deque[Any] = deque()
         self.put = self.queue.append
         self.owned: set[int] = set()  # runs of this process that get heartbeats
@@ -98,7 +100,7 @@ class Writer:
         """
         if self._thread is None or not self._thread.is_alive():
             self._commit_pending()
-            return not self.queue and self._failed is None
+            return not self.queue and not self.points and self._failed is None
         done = threading.Event()
         start_failures = self.failures
         self.put(done)
@@ -139,12 +141,13 @@ class Writer:
                 if not self._try_commit(batch, events):
                     return False
                 self._failed = None
-            queue = self.queue
+            queue, points = self.queue, self.points
             n = len(queue)
-            if n == 0 and not self._beat_due():
+            if n == 0 and not points and not self._beat_due():
                 return True
-            items = [queue.popleft() for _ in range(n)]
-            batch, events = self._build(items)
+            items = [queue.popleft() for _ in range(n)]  # control first: see the class docstring
+            pending = [points.popleft() for _ in range(len(points))]
+            batch, events = self._build(items, pending)
             if not self._try_commit(batch, events):
                 self._failed = (batch, events)
                 return False
@@ -153,10 +156,15 @@ class Writer:
     def _beat_due(self) -> bool:
         return bool(self.owned) and time.monotonic() - self._last_beat > HEARTBEAT_INTERVAL
 
-    def _build(self, items: list[Any]) -> tuple[Batch, list[threading.Event]]:
-        flat: list[Any] = []
-        extend = flat.extend
+    def _build(self, items: list[Any], points: list[Any]) -> tuple[Batch, list[threading.Event]]:
         keys = self._keys
+        # One comprehension is ~25% faster than a loop of extend() calls (bench/tracking.py ingest).
+        flat = [
+            x
+            for run_id, step, wall, values in points
+            for key, value in values.items()
+            for x in (run_id, keys[key], step, wall, value)
+        ]
         params: dict[int, dict[str, Any]] = {}
         metrics: dict[int, dict[str, Any]] = {}
         states: list[tuple[int, str, float]] = []
@@ -164,10 +172,6 @@ class Writer:
         for item in items:
             if type(item) is not tuple:
                 events.append(item)
-            elif len(item) == 4:
-                run_id, step, wall, values = item
-                for key, value in values.items():
-                    extend((run_id, keys[key], step, wall, value))
             else:
                 kind, run_id, values = item
                 if kind == "state":
@@ -212,13 +216,14 @@ class Writer:
     def pending(self) -> int:
         """Queued log calls plus the points of a batch waiting for a retry."""
         failed = self._failed[0].points if self._failed else 0
-        return len(self.queue) + failed
+        return len(self.queue) + len(self.points) + failed
 
 
 def _after_fork() -> None:
     # A forked child inherits the queues but not the thread, and must not reuse the parent's connections.
     for writer in list(_writers):
         writer.queue = deque()
+        writer.points = deque()
         writer.put = writer.queue.append
         writer.owned = set()
         writer._failed = None
