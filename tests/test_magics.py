@@ -187,12 +187,15 @@ def test_wrong_cell_arguments_print_a_usage_line_and_start_no_run(
     assert runs_of() == {}
 
 
-def test_a_run_name_that_exists_needs_resume(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    run(ip, "%%track taken\ntrackbook.log_metrics({'a': 1})\n")
+def test_running_a_named_cell_again_keeps_both_attempts(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    run(ip, "%%track attempt\ntrackbook.log_metrics({'a': 1})\n")
     capsys.readouterr()
-    result = run(ip, "%%track taken\ntrackbook.log_metrics({'a': 2})\n")
-    assert_usage_error(result, out(capsys), "already has a run 'taken'; add --resume")
-    assert runs_of()["taken"].get_metrics() == {"a": 1}
+    for _ in range(2):
+        assert run(ip, "%%track attempt\ntrackbook.log_metrics({'a': 2})\n").success
+    assert "already has a run 'attempt', so this cell is run 'attempt-2'" in out(capsys)
+    assert {n: r.get_metrics() for n, r in runs_of().items()} == {
+        "attempt": {"a": 1}, "attempt-2": {"a": 2}, "attempt-3": {"a": 2}
+    }
 
 
 def test_a_track_cell_needs_a_current_experiment(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,14 +28,14 @@ trackbook magics
       Run the cell as run RUN of the current experiment (default name: cell-<n>-<time>). The cell's
       source and execution count are stored with the run; params are parsed as int, float, bool or str.
       Module-level trackbook.log_* calls in the cell go to this run. The run ends COMPLETE, FAILED when
-      the cell raises (the error still shows), CANCELLED when it is interrupted. --resume continues an
-      existing run.
+      the cell raises (the error still shows), CANCELLED when it is interrupted. When RUN exists
+      already (a cell run again), the cell becomes RUN-2, RUN-3, ...; --resume continues RUN instead.
   %track board [--metrics A,B] [--runs R1,R2] [EXPERIMENT ...]
       Show the live board (default: the current experiment).
   %track df [EXPERIMENT]
       The run table as a DataFrame (trackbook.get_experiment_df()).
   %track ls [EXPERIMENT ...]
-      List experiments and their runs: state and start time.
+      List experiments and their runs: state, start time and metrics.
   %track help
       This text.
 
@@ -217,7 +217,8 @@ class TrackMagics(Magics):
         if args.run is None:
             if args.resume:
                 raise UsageError(f"--resume needs the RUN name\nusage: {USAGE['run']}")
-            name = self._auto_name(experiment, count)
+            stamp = time.strftime("%H%M%S")
+            name = f"cell-{count}-{stamp}" if count is not None else f"cell-{stamp}"
         else:
             name = args.run
             try:
@@ -227,21 +228,20 @@ class TrackMagics(Magics):
         # Compile before creating the run: a cell that cannot run leaves no run behind.
         code, last = self._compile(cell, count)
 
-        try:
-            if args.resume:
+        if args.resume:
+            try:
                 run = ExperimentRun(name, experiment)
-                run.update_state(ExecutionState.RUNNING)
-            else:
-                run = ExperimentRun.create(name, experiment=experiment)
-        except NotFound:
-            raise UsageError(
-                f"no run {name!r} in experiment {experiment.name!r} to resume; drop --resume to start it"
-            ) from None
-        except AlreadyExists:
-            raise UsageError(
-                f"experiment {experiment.name!r} already has a run {name!r}; add --resume to continue it, "
-                "or pick another name"
-            ) from None
+            except NotFound:
+                raise UsageError(
+                    f"no run {name!r} in experiment {experiment.name!r} to resume; drop --resume to start it"
+                ) from None
+            run.update_state(ExecutionState.RUNNING)
+        else:
+            run = _create_run(experiment, name)
+            if args.run is not None and run.name != name:
+                # Re-running a cell is the notebook's way to try again: keep both attempts.
+                print(f"experiment {experiment.name!r} already has a run {name!r}, so this cell is run "
+                      f"{run.name!r} (%%track {name} --resume continues {name!r})")
         _record_cell(run, cell, count)
         if params:
             run.log_params(params)
@@ -289,15 +289,19 @@ class TrackMagics(Magics):
         history = self.shell.user_ns.get("In")
         return len(history) - 1 if history and len(history) > 1 else None
 
-    @staticmethod
-    def _auto_name(experiment: Any, count: int | None) -> str:
-        stamp = time.strftime("%H%M%S")
-        base = f"cell-{count}-{stamp}" if count is not None else f"cell-{stamp}"
-        name, n = base, 1
-        while experiment._store.run(experiment._id, name) is not None:
+
+def _create_run(experiment: Any, base: str) -> Any:
+    """A new run called `base`, or `base-2`, `base-3`, ... when that name is taken."""
+    from .run import ExperimentRun
+
+    name, n = base, 1
+    while True:
+        try:
+            return ExperimentRun.create(name, experiment=experiment)
+        except AlreadyExists:
             n += 1
-            name = f"{base}-{n}"
-        return name
+            suffix = f"-{n}"
+            name = base[: _values.NAME_MAX - len(suffix)] + suffix
 
 
 def _record_cell(run: Any, cell: str, count: int | None) -> None:
