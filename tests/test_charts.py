@@ -188,3 +188,18 @@ def test_bad_arguments_raise_before_reading(tb: Any, kwargs: dict[str, Any], err
     three_runs(tb)
     with pytest.raises(error, match=message):
         trackbook.chart(**kwargs)
+
+
+def test_names_from_the_store_cannot_break_out_of_the_notebook_html(tb: Any) -> None:
+    hostile = "</script><script>window.pwned = 1</script>"
+    tb.init(experiment="x<!--")
+    with tb.start_run(hostile):
+        tb.log_time_series_metrics({"<img src=x onerror=alert(1)>": 1.0})
+    chart = trackbook.chart("<img src=x onerror=alert(1)>")
+    bundle = chart._repr_mimebundle_()
+    html = (bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"]
+    assert "<script>window.pwned" not in html and "<img" not in html and "<!--" not in html
+    assert html.count("</script>") == 1  # only the renderer's own
+    # the names still read the same: a zero-width space follows each "<"
+    assert [r["run"] for r in data(chart)] == [hostile.replace("<", "<\u200b")]
+    assert "window.pwned = 1" in svg(chart)

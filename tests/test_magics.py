@@ -82,6 +82,7 @@ def test_a_track_cell_is_a_complete_run_with_params_source_and_what_it_logged(ip
     assert recorded["source"] == cell.split("\n", 1)[1]
     assert recorded["execution_count"] == result.execution_count
     assert trackbook.get_active_run() is None
+    assert run(ip, "%%track quiet\n'not shown';\n").result is None  # a trailing ";" hides the value
 
 
 def test_without_a_name_the_run_is_named_after_the_cell_and_each_cell_gets_its_own(ip: Any) -> None:

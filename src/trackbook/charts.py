@@ -84,7 +84,7 @@ def run_chart(
     else:
         metrics = _metric_list(metric)
     return _build(
-        run._store, [row], {row.id: row.name}, metrics, x=x, width=width, height=height,
+        run._store, [row], {row.id: _safe(row.name)}, metrics, x=x, width=width, height=height,
         title=row.name, subtitle=f"experiment {run.experiment_name!r}",
     )
 
@@ -106,6 +106,7 @@ def _build(
         logged = sorted({k for _, k in st.series_keys([r.id for r in rows])})
         who = f"run {rows[0].name!r}" if len(rows) == 1 else "these runs"
         raise ValueError(f"no series {absent[0]!r} in {who} (series logged: {_listing(logged)})")
+    shown = [_safe(m) for m in metrics]
     drawn = {rec["run"] for rec in records}
     order = [label[r.id] for r in rows if label[r.id] in drawn]  # oldest first, as on the board
     scheme = next((s for n, s in _SCHEMES if len(order) <= n), "tableau20")
@@ -118,7 +119,7 @@ def _build(
         .mark_line(strokeWidth=1.5, invalid="break-paths-show-path-domains")
         .encode(
             x=x_enc,
-            y=alt.Y("value:Q", title=metrics[0] if len(metrics) == 1 else None, scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title=shown[0] if len(shown) == 1 else None, scale=alt.Scale(zero=False)),
             color=alt.Color(
                 "run:N", sort=order, scale=alt.Scale(domain=order, scheme=scheme),
                 legend=None if single_run else alt.Legend(title="run", symbolType="stroke"),
@@ -135,11 +136,11 @@ def _build(
         .add_params(pick)
         .properties(width=width, height=height)
     )
-    heading = alt.TitleParams(title, subtitle=subtitle, anchor="start")
+    heading = alt.TitleParams(_safe(title), subtitle=_safe(subtitle), anchor="start")
     if len(metrics) == 1:
         return base.interactive(bind_y=False).properties(title=heading)
     return (
-        base.facet(facet=alt.Facet("metric:N", sort=metrics, title=None), columns=2)
+        base.facet(facet=alt.Facet("metric:N", sort=shown, title=None), columns=2)
         .resolve_scale(y="independent")
         .properties(title=heading)
     )
@@ -165,7 +166,7 @@ def _records(
             for i, v, t in zip(kept_i.tolist(), kept_y.tolist(), stamps.tolist()):
                 records.append({
                     "run": name,
-                    "metric": metric,
+                    "metric": _safe(metric),
                     "step": int(steps[i]),
                     "wall_time": t,
                     "value": None if v != v else v,  # JSON has no NaN; null breaks the line
@@ -174,6 +175,13 @@ def _records(
 
 
 # -- helpers -------------------------------------------------------------------------------------------
+
+
+def _safe(text: str) -> str:
+    """Store text made harmless inside an HTML <script>: altair's notebook and HTML output embed the spec
+    unescaped, so a name holding "</script>" could end the script. A zero-width space after each "<" keeps
+    the text as it reads while no tag can start."""
+    return text.replace("<", "<\u200b")
 
 
 def _metric_list(metric: object) -> list[str]:
@@ -197,7 +205,7 @@ def _check_layout(x: object, width: object, height: object) -> None:
 def _labels(rows: Sequence[Context], names: dict[int, str]) -> dict[int, str]:
     """Run names as legend labels, prefixed with the experiment when runs of several experiments mix."""
     several = len({r.experiment_id for r in rows}) > 1
-    return {r.id: f"{names[r.experiment_id]}/{r.name}" if several else r.name for r in rows}
+    return {r.id: _safe(f"{names[r.experiment_id]}/{r.name}" if several else r.name) for r in rows}
 
 
 def _describe(exps: Sequence[Context]) -> str:

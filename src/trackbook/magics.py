@@ -146,16 +146,25 @@ class TrackMagics(Magics):
         parser.add_argument("--runs", "-r")
         args = parser.parse_args(words)
         self._check_experiments(args.experiments, "board")
-        # Imported at call time, so the magics load without the widget. `trackbook.board` is the function;
-        # should it resolve to the module instead, its `board` attribute is the function.
-        from . import board as _board_module
-
         experiment: str | list[str] | None = None
         if len(args.experiments) == 1:
             experiment = args.experiments[0]
         elif args.experiments:
             experiment = args.experiments
-        show = getattr(_board_module, "board", _board_module)
+        # Looked up at call time, so the magics load without the widget.
+        import importlib
+
+        import trackbook
+
+        show = getattr(trackbook, "board", None)
+        if show is None:
+            try:
+                show = importlib.import_module("trackbook.board")
+            except ImportError:
+                show = None
+        show = getattr(show, "board", show)  # the board module, when the package does not re-export it
+        if not callable(show):
+            raise UsageError("the board is not available in this installation of trackbook")
         return show(experiment, metrics=_csv(args.metrics), runs=_csv(args.runs))
 
     def _df(self, words: list[str]) -> Any:
@@ -280,7 +289,8 @@ class TrackMagics(Magics):
             raise UsageError("the cell did not compile, so no run was started") from None
         tree = shell.transform_ast(tree)
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
+        # As in a plain cell, a trailing expression's value shows, unless the cell ends with ";".
+        if tree.body and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";"):
             last = compile(ast.Expression(tree.body.pop().value), filename, "eval")
         return compile(tree, filename, "exec"), last
 
