@@ -1,0 +1,316 @@
+"""`trackbook.lineage(node)`: the part of the ML Metadata graph upstream and/or downstream of a node.
+
+    trackbook.lineage(model, "upstream").executions        # what produced this model (and what produced that)
+    trackbook.lineage(dataset, "downstream").runs          # which runs used this dataset
+    trackbook.lineage(run)                                 # a run's graph with its inputs' origins and outputs' uses
+
+Upstream follows events backwards (an artifact to the executions that output it, an execution to its inputs);
+downstream follows them forwards. "both" is the union of the two walks, not a walk that turns around, so the
+lineage of a model does not wander into every other model made from the same dataset. A hop is one event.
+
+The result is a `LineageGraph` with `nodes` and `edges` DataFrames and `to_dict()`, the JSON-able form the
+board draws. The walk is one recursive SQL query per direction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from .artifact import Artifact
+from .context import Context, context_row_of, resource_id_of
+from .execution import Execution
+from .resource import timestamp
+from .states import ExecutionState
+from .store import EXPERIMENT_RUN, PIPELINE_RUN, Store, live_state
+from .store.lineage import Step
+
+__all__ = ["DIRECTIONS", "LineageGraph", "lineage"]
+
+DIRECTIONS = ("upstream", "downstream", "both")
+_NODE_COLUMNS = [
+    "id", "kind", "resource_id", "display_name", "schema_title", "state", "uri", "size", "content_hash",
+    "create_time", "side", "hops", "metadata",
+]
+_EDGE_COLUMNS = ["source", "target", "type", "path", "artifact", "execution"]
+
+
+def lineage(
+    node: Any,
+    direction: str = "both",
+    max_hops: int | None = None,
+    *,
+    same_content: bool = True,
+) -> LineageGraph:
+    """The lineage subgraph of an Artifact, Execution, Context, ExperimentRun, PipelineJob or Experiment.
+
+    `direction` is "upstream" (what it came from), "downstream" (what came from it) or "both"; `max_hops`
+    limits the walk (0: just the node; None: all the way). For a run (or any context) the walk starts from its
+    executions and artifacts, and downstream leaves out what the run only consumed. With `same_content`, an
+    artifact's copies (the same content hash under another uri) are starting points too.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    if max_hops is not None:
+        if isinstance(max_hops, bool) or not isinstance(max_hops, int):
+            raise TypeError(f"max_hops must be an int or None, got {type(max_hops).__name__}")
+        if max_hops < 0:
+            raise ValueError(f"max_hops must be >= 0 (0 returns only the starting nodes), got {max_hops}")
+    st, up_start, down_start, origin = _starts(node, same_content)
+    nodes: dict[int, tuple[str, int]] = {n: ("start", 0) for n in dict.fromkeys([*up_start, *down_start])}
+    steps: dict[tuple[int, int, str], Step] = {}
+    walks = (("up", "upstream", up_start), ("down", "downstream", down_start))
+    for code, side, start in walks:
+        if direction not in (side, "both") or not start:
+            continue
+        reached, followed = st.lineage_walk(start, code, max_hops)
+        for step in followed:
+            steps.setdefault((step.artifact_id, step.execution_id, step.type), step)
+        for n, hops in _hops(start, followed).items():
+            current = nodes.get(n)
+            if n in reached and (current is None or (current[0] != "start" and hops < current[1])):
+                nodes[n] = (side, hops)
+    return LineageGraph(st, origin, direction, max_hops, nodes, list(steps.values()))
+
+
+def _starts(node: Any, same_content: bool) -> tuple[Store, list[int], list[int], str]:
+    """(store, upstream start nodes, downstream start nodes, a label of what was asked)."""
+    from .experiment import Experiment
+    from .run import ExperimentRun
+
+    if isinstance(node, Artifact):
+        st = node._saved_store()
+        ids = [node._row.id]
+        if same_content and node.content_hash:
+            ids += [a.id for a in st.artifacts_with_hash(node.content_hash) if a.id != node._row.id]
+        return st, ids, ids, f"artifacts/{node.name}"
+    if isinstance(node, Execution):
+        st = node._saved_store()
+        return st, [-node._row.id], [-node._row.id], f"executions/{node.name}"
+    if isinstance(node, (Context, ExperimentRun, Experiment)) or hasattr(node, "_context_row"):
+        st = node._saved_store() if isinstance(node, Context) else _store_of(node)
+        row = context_row_of(st, node)
+        contexts = st.descendant_contexts([row.id])
+        exec_ids, art_ids = st.context_nodes(contexts)
+        events = st.execution_events(exec_ids)
+        made = {e.artifact_id for e in events if e.type == "OUTPUT"}
+        consumed_only = {e.artifact_id for e in events if e.type == "INPUT"} - made
+        up = [-e for e in exec_ids] + art_ids
+        down = [-e for e in exec_ids] + [a for a in art_ids if a not in consumed_only]
+        return st, up, down, f"contexts/{resource_id_of(st, row)}"
+    raise TypeError(
+        "lineage() takes an Artifact, Execution, Context, ExperimentRun, PipelineJob or Experiment, "
+        f"got {type(node).__name__}"
+    )
+
+
+def _store_of(obj: Any) -> Store:
+    st = getattr(obj, "_store", None)
+    if st is None:
+        raise RuntimeError(f"{type(obj).__name__} has no store yet (a PipelineJob must be run or submitted first)")
+    return st  # type: ignore[no-any-return]
+
+
+def _hops(start: Iterable[int], steps: list[Step]) -> dict[int, int]:
+    """Hop distance of each node from the nearest start node, along the followed edges."""
+    out_edges: dict[int, list[int]] = {}
+    for s in steps:
+        far = -s.execution_id if s.node > 0 else s.artifact_id
+        out_edges.setdefault(s.node, []).append(far)
+    dist = dict.fromkeys(start, 0)
+    queue = deque(dist)
+    while queue:
+        n = queue.popleft()
+        for m in out_edges.get(n, ()):
+            if m not in dist:
+                dist[m] = dist[n] + 1
+                queue.append(m)
+    return dist
+
+
+class LineageGraph:
+    """A lineage subgraph: `nodes` and `edges` DataFrames, `artifacts` / `executions` / `runs` views, and
+    `to_dict()` for drawing. Edges point the way data flows: artifact -> execution for an INPUT, execution ->
+    artifact for an OUTPUT. Node ids are `artifacts/<resource id>` and `executions/<resource id>`."""
+
+    def __init__(
+        self,
+        store: Store,
+        origin: str,
+        direction: str,
+        max_hops: int | None,
+        nodes: dict[int, tuple[str, int]],
+        steps: list[Step],
+    ) -> None:
+        self.store = store
+        self.origin = origin
+        self.direction = direction
+        self.max_hops = max_hops
+        self._nodes = nodes
+        self._steps = steps
+        self._artifacts = store.artifacts_by_ids(n for n in nodes if n > 0)
+        self._executions = store.executions_by_ids(-n for n in nodes if n < 0)
+
+    def __repr__(self) -> str:
+        arts, execs = len(self._artifacts), len(self._executions)
+        return (
+            f"<LineageGraph {self.direction} of {self.origin}: {arts} artifact(s), {execs} execution(s), "
+            f"{len(self._steps)} edge(s)>"
+        )
+
+    def __len__(self) -> int:
+        return len(self._artifacts) + len(self._executions)
+
+    def _key(self, node: int) -> str:
+        if node > 0:
+            return f"artifacts/{self._artifacts[node].name}"
+        return f"executions/{self._executions[-node].name}"
+
+    # -- frames -------------------------------------------------------------------------------------------
+
+    @cached_property
+    def nodes(self) -> pd.DataFrame:
+        """One row per node: id, kind, resource_id, display_name, schema_title, state, uri, size, content_hash,
+        create_time (UTC), side (start / upstream / downstream), hops from the start, metadata (a dict)."""
+        rows: list[tuple[Any, ...]] = []
+        for node, (side, hops) in self._nodes.items():
+            if node > 0:
+                a = self._artifacts.get(node)
+                if a is None:
+                    continue  # deleted while we walked
+                rows.append((f"artifacts/{a.name}", "artifact", a.name, a.display_name, a.schema_title, a.state,
+                             a.uri, a.size, a.content_hash, a.create_time, side, hops, a.metadata))
+            else:
+                e = self._executions.get(-node)
+                if e is None:
+                    continue
+                rows.append((f"executions/{e.name}", "execution", e.name, e.display_name, e.schema_title, e.state,
+                             None, None, None, e.create_time, side, hops, e.metadata))
+        frame = pd.DataFrame.from_records(rows, columns=_NODE_COLUMNS)
+        frame["create_time"] = pd.to_datetime(frame["create_time"], unit="s", utc=True)
+        frame["size"] = frame["size"].astype("Int64")
+        frame["hops"] = frame["hops"].astype("int64")
+        frame["metadata"] = [json.loads(m or "{}") for m in frame["metadata"]]
+        return frame.sort_values(["hops", "kind", "create_time"], kind="stable", ignore_index=True)
+
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        """One row per event: source, target (node ids, the way data flows), type (INPUT / OUTPUT), path, and
+        the artifact and execution resource ids."""
+        rows = []
+        for s in self._steps:
+            if s.artifact_id not in self._artifacts or s.execution_id not in self._executions:
+                continue
+            art = f"artifacts/{self._artifacts[s.artifact_id].name}"
+            exe = f"executions/{self._executions[s.execution_id].name}"
+            source, target = (art, exe) if s.type == "INPUT" else (exe, art)
+            rows.append((source, target, s.type, s.path, art.split("/", 1)[1], exe.split("/", 1)[1]))
+        return pd.DataFrame.from_records(rows, columns=_EDGE_COLUMNS)
+
+    @property
+    def artifacts(self) -> pd.DataFrame:
+        """The artifact rows of `nodes`."""
+        return self.nodes[self.nodes.kind == "artifact"].reset_index(drop=True)
+
+    @property
+    def executions(self) -> pd.DataFrame:
+        """The execution rows of `nodes`."""
+        return self.nodes[self.nodes.kind == "execution"].reset_index(drop=True)
+
+    @cached_property
+    def contexts(self) -> pd.DataFrame:
+        """Which contexts the nodes belong to: node, context (resource id), schema_title, display_name."""
+        links = self.store.node_contexts(list(self._artifacts), list(self._executions))
+        rows = self.store.contexts_by_ids({c for _, c in links})
+        records = [
+            (self._key(n), resource_id_of(self.store, rows[c]), rows[c].schema_title, rows[c].display_name)
+            for n, c in links if c in rows and ((n > 0 and n in self._artifacts) or (n < 0 and -n in self._executions))
+        ]
+        return pd.DataFrame.from_records(records, columns=["node", "context", "schema_title", "display_name"])
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """The experiment runs and pipeline runs whose executions are in the graph: experiment_name, run_name,
+        run_type, state, and executions (how many of the graph's executions are theirs)."""
+        links = self.store.node_contexts([], list(self._executions))
+        counts: dict[int, int] = {}
+        for _, c in links:
+            counts[c] = counts.get(c, 0) + 1
+        rows = self.store.contexts_by_ids(counts)
+        runs = [r for r in rows.values() if r.schema_title in (EXPERIMENT_RUN, PIPELINE_RUN)]
+        experiments = self.store.contexts_by_ids({r.experiment_id for r in runs if r.experiment_id})
+        records = [
+            (
+                experiments[r.experiment_id].name if r.experiment_id in experiments else "",
+                r.name,
+                r.schema_title,
+                live_state(r.state, r.host, r.pid, r.heartbeat) or ExecutionState.STATE_UNSPECIFIED.name,
+                counts[r.id],
+            )
+            for r in sorted(runs, key=lambda r: (r.create_time, r.id))
+        ]
+        return pd.DataFrame.from_records(
+            records, columns=["experiment_name", "run_name", "run_type", "state", "executions"]
+        )
+
+    # -- objects and drawing ----------------------------------------------------------------------------------
+
+    def get_artifacts(self) -> list[Artifact]:
+        return [Artifact._from_row(self.store, a) for a in self._artifacts.values()]
+
+    def get_executions(self) -> list[Execution]:
+        return [Execution._from_row(self.store, e) for e in self._executions.values()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The graph as plain JSON-able data for the board: {origin, direction, max_hops, nodes, edges}.
+
+        Each node has id, kind, label (display name or resource id), schema_title, state, uri, side, hops and
+        create_time (RFC-3339); each edge has source, target, type and path. Text is data, never markup.
+        """
+        nodes = []
+        for row in self.nodes.itertuples(index=False):
+            when = timestamp(row.create_time.timestamp()) if pd.notna(row.create_time) else None
+            nodes.append({
+                "id": row.id,
+                "kind": row.kind,
+                "label": row.display_name or row.resource_id,
+                "resource_id": row.resource_id,
+                "schema_title": row.schema_title,
+                "state": row.state,
+                "uri": row.uri,
+                "side": row.side,
+                "hops": int(row.hops),
+                "create_time": when.isoformat().replace("+00:00", "Z") if when else None,
+            })
+        edges = [
+            {"source": e.source, "target": e.target, "type": e.type, "path": e.path}
+            for e in self.edges.itertuples(index=False)
+        ]
+        return {
+            "origin": self.origin,
+            "direction": self.direction,
+            "max_hops": self.max_hops,
+            "nodes": nodes,
+            "edges": edges,
+        }
+
+    def to_dot(self) -> str:
+        """The graph in Graphviz DOT (artifacts as boxes, executions as ellipses), for `dot -Tsvg`."""
+
+        def esc(text: str) -> str:
+            return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+        lines = ["digraph lineage {", "  rankdir=LR;"]
+        for row in self.nodes.itertuples(index=False):
+            shape = "box" if row.kind == "artifact" else "ellipse"
+            label = f"{esc(row.display_name or row.resource_id)}\\n{esc(row.schema_title)}"
+            lines.append(f'  "{esc(row.id)}" [shape={shape}, label="{label}"];')
+        for e in self.edges.itertuples(index=False):
+            lines.append(f'  "{esc(e.source)}" -> "{esc(e.target)}" [label="{e.type}"];')
+        lines.append("}")
+        return "\n".join(lines)
