@@ -64,11 +64,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}\nusage: {USAGE[self.command]}")
 
 
-def _split(line: str, command: str) -> list[str]:
+def _split(line: str, usage: str) -> list[str]:
     try:
         return shlex.split(line)
     except ValueError as exc:  # an unclosed quote
-        raise UsageError(f"{exc}\nusage: {USAGE[command]}") from None
+        raise UsageError(f"{exc}\n{usage}") from None
 
 
 def parse_value(text: str) -> int | float | bool | str:
@@ -108,7 +108,7 @@ class TrackMagics(Magics):
         __tracebackhide__ = True  # a failing cell's traceback starts at the cell's own lines
         if cell is not None:
             return self._run_cell(line, cell)
-        words = _split(line, "help")
+        words = _split(line, SHORT_USAGE)
         if not words or words[0] in ("help", "-h", "--help"):
             print(HELP, end="")
             return None
@@ -217,7 +217,7 @@ class TrackMagics(Magics):
         parser.add_argument("run", nargs="?")
         parser.add_argument("--param", "-p", action="extend", nargs="+", default=[], metavar="KEY=VALUE")
         parser.add_argument("--resume", action="store_true")
-        args = parser.parse_args(_split(line, "run"))
+        args = parser.parse_args(_split(line, f"usage: {USAGE['run']}"))
         params = parse_params(args.param)
         experiment = tracking.get_current_experiment()
         if experiment is None:
