@@ -33,6 +33,23 @@ from .tracking import (
 __version__ = "0.1.0"
 
 
+def autolog(disable: bool = False) -> None:
+    """Record every scikit-learn, XGBoost and Keras `fit` as a run (Vertex's `aiplatform.autolog`);
+    `disable=True` restores the frameworks' own methods. See docs/integrations.md."""
+    from .integrations.autologging import autolog as _autolog
+
+    _autolog(disable=disable)
+
+
+def __getattr__(name: str) -> object:
+    # `trackbook.integrations` and `trackbook.importers` load on first use: importing trackbook loads no framework.
+    if name in ("integrations", "importers"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def load_ipython_extension(ipython: object) -> None:
     """`%load_ext trackbook`: register the %track and %%track magics."""
     from .magics import load_ipython_extension as load
@@ -52,6 +69,7 @@ __all__ = [
     "StoreError",
     "Tensorboard",
     "TrackbookWarning",
+    "autolog",
     "chart",
     "end_run",
     "exceptions",
