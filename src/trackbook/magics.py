@@ -31,7 +31,7 @@ trackbook magics
       the cell raises (the error still shows), CANCELLED when it is interrupted. When RUN exists
       already (a cell run again), the cell becomes RUN-2, RUN-3, ...; --resume continues RUN instead.
   %track board [--metrics A,B] [--runs R1,R2] [EXPERIMENT ...]
-      Show the live board (default: the current experiment).
+      Show the live board (default: the current experiment, else every experiment).
   %track df [EXPERIMENT]
       The run table as a DataFrame (trackbook.get_experiment_df()).
   %track ls [EXPERIMENT ...]
@@ -146,7 +146,10 @@ class TrackMagics(Magics):
         parser.add_argument("--runs", "-r")
         args = parser.parse_args(words)
         self._check_experiments(args.experiments, "board")
-        experiment: str | list[str] | None = None
+        from . import tracking
+
+        current = tracking.get_current_experiment()
+        experiment: str | list[str] | None = current.name if current else None  # None: every experiment
         if len(args.experiments) == 1:
             experiment = args.experiments[0]
         elif args.experiments:
