@@ -65,7 +65,8 @@ def kill_loop(kills: int, seed: int) -> dict[str, float]:
             if err.strip():
                 out["errors"] += 1
             out["kills"] += 1
-            progress = [(int(p[1]), float(p[2])) for p in (x.split() for x in rest.splitlines()) if p[0] == "logged"]
+            lines = [x.split() for x in rest.splitlines()]
+            progress = [(int(p[1]), float(p[2])) for p in lines if len(p) == 3 and p[0] == "logged"]  # not cut
             logged = progress[-1][0] if progress else 0
             conn = sqlite3.connect(path)
             if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
