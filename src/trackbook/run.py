@@ -200,8 +200,8 @@ class ExperimentRun:
         tpr: list[float] | None = None,
         threshold: list[float] | None = None,
         display_name: str | None = None,
-    ) -> dict[str, Any]:
-        """Record a confusion matrix and/or an ROC curve as a google.ClassificationMetrics artifact."""
+    ) -> Any:
+        """Record a confusion matrix and/or an ROC curve as a google.ClassificationMetrics artifact (returned)."""
         if (labels is None) != (matrix is None):
             raise ValueError("labels and matrix must be set together.")
         given = [x is not None for x in (fpr, tpr, threshold)]
@@ -247,7 +247,9 @@ class ExperimentRun:
             metadata=json.dumps(metadata, allow_nan=False),
         )
         self._store.attribute(self._id, [artifact.id])
-        return _classification_entry(artifact)
+        from .metadata.schema.google.artifact_schema import ClassificationMetrics
+
+        return ClassificationMetrics._from_row(self._store, artifact)
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -277,6 +279,41 @@ class ExperimentRun:
     def get_classification_metrics(self) -> list[dict[str, Any]]:
         """[{id, display_name, labels, matrix, fpr, tpr, threshold}] for each classification-metrics artifact."""
         return [_classification_entry(a) for a in self._store.attributed_artifacts(self._id, CLASSIFICATION_METRICS)]
+
+    # -- lineage (see trackbook.lineage and docs/lineage.md) ---------------------------------------------
+
+    def get_artifacts(self) -> list[Any]:
+        """The artifacts attributed to this run: those its executions used or made, classification metrics."""
+        from .context import Context
+
+        return Context._from_row(self._store, self._row()).get_artifacts()
+
+    def get_executions(self) -> list[Any]:
+        """The executions associated with this run (started with `start_execution` inside it, or associated)."""
+        from .context import Context
+
+        return Context._from_row(self._store, self._row()).get_executions()
+
+    def associate_execution(self, execution: Any) -> None:
+        """Associate an execution with this run; artifacts assigned to it from now on are attributed to the run."""
+        from .execution import bind_to_run
+
+        self._store.link_context(self._id, [], [execution._row.id])
+        bind_to_run(execution, self)
+
+    def log(self, *, pipeline_job: Any = None) -> None:
+        """Log a submitted or run PipelineJob to this run: its pipeline run becomes a child of the run."""
+        if pipeline_job is not None:
+            from .context import context_row_of
+
+            self._store.add_child_contexts(self._id, [context_row_of(self._store, pipeline_job).id])
+
+    def get_logged_pipeline_jobs(self) -> list[Any]:
+        """The PipelineJobs logged to this run with `log(pipeline_job=...)`."""
+        from .pipeline import PipelineJob
+
+        children = self._store.child_contexts(self._id, "system.PipelineRun")
+        return [PipelineJob._from_row(self._store, c) for c in children]
 
     def chart(
         self, metric: str | Sequence[str] | None = None, *, x: str = "step", width: int = 600, height: int = 300
