@@ -6,11 +6,15 @@ everything in one local SQLite file, with a live board inside the notebook.
 
 from __future__ import annotations
 
-from . import exceptions, gapic
+from . import exceptions, gapic, metadata
+from .artifact import Artifact
 from .charts import chart
+from .context import Context
 from .exceptions import AlreadyExists, NotFound, StoreError, TrackbookWarning
-from .execution import Execution
+from .execution import Execution, start_execution
 from .experiment import Experiment
+from .lineage import lineage
+from .pipeline import Input, Output, PipelineJob, component, log
 from .run import ExperimentRun
 from .states import ArtifactState, ExecutionState
 from .store import Store
@@ -59,18 +63,24 @@ def load_ipython_extension(ipython: object) -> None:
 
 __all__ = [
     "AlreadyExists",
+    "Artifact",
     "ArtifactState",
+    "Context",
     "Execution",
     "ExecutionState",
     "Experiment",
     "ExperimentRun",
+    "Input",
     "NotFound",
+    "Output",
+    "PipelineJob",
     "Store",
     "StoreError",
     "Tensorboard",
     "TrackbookWarning",
     "autolog",
     "chart",
+    "component",
     "end_run",
     "exceptions",
     "flush",
@@ -80,9 +90,13 @@ __all__ = [
     "get_experiment_df",
     "history",
     "init",
+    "lineage",
+    "log",
     "log_classification_metrics",
     "log_metrics",
     "log_params",
     "log_time_series_metrics",
+    "metadata",
+    "start_execution",
     "start_run",
 ]

@@ -1,0 +1,5 @@
+"""`aiplatform.metadata.execution`: the Execution class."""
+
+from ..execution import Execution
+
+__all__ = ["Execution"]

@@ -1,0 +1,5 @@
+"""The `google.*` schemas."""
+
+from . import artifact_schema
+
+__all__ = ["artifact_schema"]
