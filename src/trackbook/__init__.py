@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import exceptions, gapic, metadata
 from .artifact import Artifact
+from .board import board
 from .charts import chart
 from .context import Context
 from .exceptions import AlreadyExists, NotFound, StoreError, TrackbookWarning
@@ -51,6 +52,10 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "Board":  # the board's widget class loads anywidget, so only on first use
+        from .board.widget import Board
+
+        return Board
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -65,6 +70,7 @@ __all__ = [
     "AlreadyExists",
     "Artifact",
     "ArtifactState",
+    "Board",
     "Context",
     "Execution",
     "ExecutionState",
@@ -79,6 +85,7 @@ __all__ = [
     "Tensorboard",
     "TrackbookWarning",
     "autolog",
+    "board",
     "chart",
     "component",
     "end_run",
