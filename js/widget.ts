@@ -1,11 +1,6 @@
-// Placeholder entry for the board widget; replaced by the board (issue 3).
-type Model = { get(name: string): unknown };
+// The board's entry: the AFM module anywidget loads (default export), and `mountStatic` for pages that
+// embed the board without a kernel (src/trackbook/board/html.py).
+import { initialize, render } from "./afm";
 
-export default {
-  render({ model, el }: { model: Model; el: HTMLElement }) {
-    const div = document.createElement("div");
-    div.className = "trackbook";
-    div.textContent = String(model.get("title") ?? "trackbook");
-    el.appendChild(div);
-  },
-};
+export { mountStatic } from "./host";
+export default { initialize, render };

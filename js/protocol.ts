@@ -1,0 +1,163 @@
+/**
+ * The messages between the kernel (src/trackbook/board/) and the browser, and how their data is decoded.
+ * docs/board.md documents the protocol; src/trackbook/board/encode.py is the other side.
+ */
+
+/** A param, metric or series value as the table shows and sorts it. */
+export type Value = number | string | boolean | bigint | null;
+
+/** One run of the table, as the kernel sends it. */
+export interface RunRow {
+  id: number;
+  name: string;
+  exp: string;
+  state: string;
+  start: number; // epoch seconds
+  end: number | null;
+  updated: number;
+  params: Record<string, Value>;
+  metrics: Record<string, Value>;
+  last: Record<string, [number, Value]>; // series key -> [step, value]
+}
+
+/** Where one series part sits in a message's buffer. */
+export interface PartHeader {
+  run: number;
+  key: string;
+  mode: "set" | "append" | "range";
+  n: number;
+  off: number;
+  t0: number;
+  full: boolean;
+}
+
+/** A decoded series part: steps, wall times (epoch ms) and values. */
+export interface Part {
+  run: number;
+  key: string;
+  mode: "set" | "append" | "range";
+  x: Float64Array;
+  t: Float64Array;
+  y: Float32Array;
+  full: boolean;
+}
+
+export interface Snapshot {
+  seq: number;
+  experiments: string[];
+  wanted: string[] | null;
+  store?: string;
+  runs: RunRow[];
+  keys: string[];
+  charts: string[];
+  loading: number;
+  series: PartHeader[];
+}
+
+export interface DeltaMessage {
+  type: "delta";
+  seq: number;
+  runs?: RunRow[];
+  removed?: number[];
+  keys?: string[];
+  charts?: string[];
+  drop?: [number, string][];
+  loading?: number;
+  series: PartHeader[];
+}
+
+export interface SnapshotMessage extends Snapshot {
+  type: "snapshot";
+}
+
+export interface RangeMessage {
+  type: "range";
+  id: number;
+  key: string;
+  series: PartHeader[];
+}
+
+export type KernelMessage = DeltaMessage | SnapshotMessage | RangeMessage;
+
+/** Decode a JSON value: tagged non-finite floats ({"$f": "NaN"}) and big integers ({"$i": "123"}). */
+export function decodeValue(v: unknown): Value {
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (typeof o.$f === "string") {
+      return o.$f === "NaN" ? NaN : o.$f === "Infinity" ? Infinity : -Infinity;
+    }
+    if (typeof o.$i === "string") {
+      try {
+        return BigInt(o.$i);
+      } catch {
+        return o.$i;
+      }
+    }
+    return JSON.stringify(v);
+  }
+  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") return v;
+  return null;
+}
+
+function decodeValues(o: Record<string, unknown> | undefined): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  if (!o) return out;
+  for (const k of Object.keys(o)) out[k] = decodeValue(o[k]);
+  return out;
+}
+
+/** A run row from the kernel with every tagged value decoded. */
+export function decodeRow(raw: RunRow): RunRow {
+  const last: Record<string, [number, Value]> = {};
+  for (const k of Object.keys(raw.last ?? {})) {
+    const [step, v] = raw.last[k] as [number, unknown];
+    last[k] = [step, decodeValue(v)];
+  }
+  return {
+    ...raw,
+    name: String(raw.name),
+    exp: String(raw.exp),
+    params: decodeValues(raw.params as Record<string, unknown>),
+    metrics: decodeValues(raw.metrics as Record<string, unknown>),
+    last,
+  };
+}
+
+/** A view of a buffer as bytes, whatever form it arrived in (DataView, ArrayBuffer, typed array). */
+export function asBytes(buf: unknown): Uint8Array {
+  if (buf instanceof Uint8Array) return buf;
+  if (buf instanceof ArrayBuffer) return new Uint8Array(buf);
+  if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return new Uint8Array(0);
+}
+
+/**
+ * The parts of a message: for each header, n float64 steps, n float32 seconds after t0, n float32 values.
+ * Typed-array views need aligned offsets, so a buffer that arrives unaligned is copied once.
+ */
+export function unpackParts(headers: PartHeader[], buffer: unknown): Part[] {
+  let bytes = asBytes(buffer);
+  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
+  const base = bytes.byteOffset;
+  const ab = bytes.buffer as ArrayBuffer;
+  const out: Part[] = [];
+  for (const h of headers ?? []) {
+    const n = h.n;
+    if (h.off + 16 * n > bytes.byteLength) throw new Error(`series part for run ${h.run} overruns its buffer`);
+    const x = new Float64Array(ab, base + h.off, n).slice();
+    const secs = new Float32Array(ab, base + h.off + 8 * n, n);
+    const y = new Float32Array(ab, base + h.off + 12 * n, n).slice();
+    const t = new Float64Array(n);
+    for (let i = 0; i < n; i++) t[i] = h.t0 + secs[i] * 1000;
+    out.push({ run: h.run, key: String(h.key), mode: h.mode, x, t, y, full: h.full });
+  }
+  return out;
+}
+
+/** Base64 text to bytes (the standalone page embeds buffers this way). */
+export function fromBase64(text: string): Uint8Array {
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,527 @@
+/**
+ * The run table: one real <tr> per run holding its name as text, a state badge, start time, duration,
+ * params, summary metrics and the last value of each series. Sort by any column, filter by text, hide
+ * columns, show only params that differ, select runs (click, shift-click for a range) and pin a baseline
+ * run to see every other run's deltas against it. Everything from the store is set as text, never markup.
+ * Sorting reorders the existing rows, and live updates rewrite only the rows that changed.
+ */
+import { colorOf } from "./colors";
+import { formatDateTime, formatDelta, formatDuration, formatValue } from "./format";
+import type { RunRow } from "./protocol";
+import type { BoardStore, Change } from "./store";
+import {
+  type Column,
+  cellValue,
+  columnsFor,
+  deltaOf,
+  differingParams,
+  durationOf,
+  matchesFilter,
+  searchText,
+  sortRuns,
+} from "./table-model";
+
+export interface TableView {
+  sort: string;
+  desc: boolean;
+  filter: string;
+  hidden: string[];
+  diff: boolean;
+}
+
+export const DEFAULT_VIEW: TableView = { sort: "start", desc: true, filter: "", hidden: [], diff: false };
+
+export interface TableHost {
+  store: BoardStore;
+  selection(): number[];
+  setSelection(ids: number[]): void;
+  baseline(): number;
+  setBaseline(id: number): void;
+  hovered(): number | null;
+  setHovered(id: number | null): void;
+  view(): TableView;
+  setView(v: Partial<TableView>): void;
+}
+
+interface RowEls {
+  tr: HTMLTableRowElement;
+  check: HTMLInputElement;
+  pin: HTMLButtonElement;
+  cells: HTMLTableCellElement[];
+  text: string;
+}
+
+const KNOWN_STATES = new Set(["running", "complete", "failed", "crashed", "new", "cancelled", "cached"]);
+const GROUP_TAG: Record<string, string> = { param: "param", metric: "metric", last: "last" };
+let tableCount = 0;
+
+export class RunTable {
+  readonly el: HTMLElement;
+  private table: HTMLTableElement;
+  private thead: HTMLTableSectionElement;
+  private tbody: HTMLTableSectionElement;
+  private style: HTMLStyleElement;
+  private filterInput: HTMLInputElement;
+  private diffBox: HTMLInputElement;
+  private status: HTMLElement;
+  private menuBody: HTMLElement;
+  private allBox: HTMLInputElement;
+  private columns: Column[] = [];
+  private colSig = "";
+  private rows = new Map<number, RowEls>();
+  private order: number[] = [];
+  private visible: number[] = [];
+  private anchor: number | null = null;
+  private pending = 0;
+  private timer: number;
+  private uid = `tb-t${++tableCount}`;
+  private lastHover: number | null = null;
+
+  constructor(private host: TableHost) {
+    const root = document.createElement("div");
+    root.className = "tb-runs";
+    const bar = document.createElement("div");
+    bar.className = "tb-toolbar";
+    this.filterInput = document.createElement("input");
+    this.filterInput.type = "search";
+    this.filterInput.className = "tb-filter";
+    this.filterInput.placeholder = "filter runs (name, state, lr=0.1 …)";
+    this.filterInput.setAttribute("aria-label", "filter runs");
+    this.filterInput.value = host.view().filter;
+    this.filterInput.addEventListener("input", () => {
+      this.host.setView({ filter: this.filterInput.value });
+      this.refresh();
+    });
+    const menu = document.createElement("details");
+    menu.className = "tb-menu";
+    const summary = document.createElement("summary");
+    summary.textContent = "columns";
+    this.menuBody = document.createElement("div");
+    this.menuBody.className = "tb-menu-body";
+    menu.append(summary, this.menuBody);
+    const diffLabel = document.createElement("label");
+    diffLabel.className = "tb-check";
+    this.diffBox = document.createElement("input");
+    this.diffBox.type = "checkbox";
+    this.diffBox.checked = host.view().diff;
+    this.diffBox.addEventListener("change", () => {
+      this.host.setView({ diff: this.diffBox.checked });
+      this.applyHiding();
+    });
+    diffLabel.append(this.diffBox, document.createTextNode(" differences only"));
+    this.status = document.createElement("span");
+    this.status.className = "tb-status";
+    bar.append(this.filterInput, menu, diffLabel, this.status);
+
+    const scroller = document.createElement("div");
+    scroller.className = "tb-table-scroll";
+    this.table = document.createElement("table");
+    this.table.className = `tb-table ${this.uid}`;
+    this.thead = document.createElement("thead");
+    this.tbody = document.createElement("tbody");
+    this.table.append(this.thead, this.tbody);
+    this.style = document.createElement("style");
+    this.allBox = document.createElement("input");
+    this.allBox.type = "checkbox";
+    this.allBox.setAttribute("aria-label", "select all shown runs");
+    this.allBox.addEventListener("change", () => this.selectAll(this.allBox.checked));
+    scroller.append(this.style, this.table);
+    root.append(bar, scroller);
+    this.el = root;
+
+    this.tbody.addEventListener("click", this.onClick);
+    this.tbody.addEventListener("mousedown", (e) => {
+      if (e.shiftKey) e.preventDefault(); // no text selection on shift-click
+    });
+    this.tbody.addEventListener("mouseover", this.onOver);
+    this.tbody.addEventListener("mouseleave", () => this.host.setHovered(null));
+    this.timer = window.setInterval(() => this.tickDurations(), 1000);
+    this.rebuild();
+  }
+
+  destroy(): void {
+    window.clearInterval(this.timer);
+    if (this.pending) window.clearTimeout(this.pending);
+    this.el.remove();
+  }
+
+  /** React to a store change: new columns rebuild the table, changed runs rewrite their rows. */
+  update(change: Change): void {
+    if (!change.rows && !change.keys) return;
+    const store = this.host.store;
+    const cols = columnsFor(store.runs.values(), store.keys);
+    const sig = cols.map((c) => c.id).join("\u0000");
+    if (change.rows === "all" || sig !== this.colSig) {
+      this.rebuild();
+      return;
+    }
+    if (change.rows) {
+      for (const id of change.rows) {
+        const run = store.runs.get(id);
+        const els = this.rows.get(id);
+        if (!run) {
+          els?.tr.remove();
+          this.rows.delete(id);
+        } else if (els) {
+          this.fillRow(els, run);
+        } else {
+          const created = this.makeRow(run);
+          this.rows.set(id, created);
+          this.tbody.append(created.tr);
+        }
+      }
+    }
+    this.schedule();
+  }
+
+  /** Selection, baseline or hover changed elsewhere (Python, a chart): restyle the rows. */
+  restyle(): void {
+    const sel = new Set(this.host.selection());
+    const base = this.host.baseline();
+    const hov = this.host.hovered();
+    for (const [id, els] of this.rows) {
+      const on = sel.has(id);
+      if (els.check.checked !== on) els.check.checked = on;
+      els.tr.classList.toggle("tb-selected", on);
+      els.tr.setAttribute("aria-selected", on ? "true" : "false");
+      const isBase = id === base;
+      els.tr.classList.toggle("tb-baseline", isBase);
+      els.pin.setAttribute("aria-pressed", isBase ? "true" : "false");
+    }
+    if (this.lastHover !== hov) {
+      if (this.lastHover !== null) this.rows.get(this.lastHover)?.tr.classList.remove("tb-hovered");
+      if (hov !== null) this.rows.get(hov)?.tr.classList.add("tb-hovered");
+      this.lastHover = hov;
+    }
+    this.updateStatus();
+  }
+
+  /** The baseline changed: every delta is rewritten. */
+  rebaseline(): void {
+    const store = this.host.store;
+    for (const [id, els] of this.rows) {
+      const run = store.runs.get(id);
+      if (run) this.fillRow(els, run);
+    }
+    this.restyle();
+  }
+
+  // -- structure -----------------------------------------------------------------------------------------
+
+  private rebuild(): void {
+    const store = this.host.store;
+    this.columns = columnsFor(store.runs.values(), store.keys);
+    this.colSig = this.columns.map((c) => c.id).join("\u0000");
+    this.buildHeader();
+    this.buildMenu();
+    this.rows.clear();
+    this.tbody.replaceChildren();
+    const frag = document.createDocumentFragment();
+    for (const run of store.runs.values()) {
+      const els = this.makeRow(run);
+      this.rows.set(run.id, els);
+      frag.append(els.tr);
+    }
+    this.tbody.append(frag);
+    this.refresh();
+  }
+
+  private buildHeader(): void {
+    const view = this.host.view();
+    const tr = document.createElement("tr");
+    const lead = document.createElement("th");
+    lead.className = "tb-lead";
+    lead.scope = "col";
+    lead.append(this.allBox);
+    tr.append(lead);
+    for (const col of this.columns) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.dataset.col = col.id;
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "tb-sort";
+      if (GROUP_TAG[col.group]) {
+        const tag = document.createElement("span");
+        tag.className = `tb-group tb-group-${col.group}`;
+        tag.textContent = GROUP_TAG[col.group];
+        btn.append(tag);
+      }
+      btn.append(document.createTextNode(col.label));
+      btn.title = `sort by ${col.label}`;
+      btn.addEventListener("click", () => {
+        const v = this.host.view();
+        const desc = v.sort === col.id ? !v.desc : col.kind !== "name" && col.kind !== "exp";
+        this.host.setView({ sort: col.id, desc });
+        this.sortNow();
+      });
+      th.append(btn);
+      if (view.sort === col.id) th.setAttribute("aria-sort", view.desc ? "descending" : "ascending");
+      tr.append(th);
+    }
+    this.thead.replaceChildren(tr);
+  }
+
+  private buildMenu(): void {
+    const hidden = new Set(this.host.view().hidden);
+    this.menuBody.replaceChildren();
+    for (const col of this.columns) {
+      if (col.kind === "name") continue;
+      const label = document.createElement("label");
+      label.className = "tb-check";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.checked = !hidden.has(col.id);
+      box.addEventListener("change", () => {
+        const h = new Set(this.host.view().hidden);
+        if (box.checked) h.delete(col.id);
+        else h.add(col.id);
+        this.host.setView({ hidden: [...h] });
+        this.applyHiding();
+      });
+      const tag = GROUP_TAG[col.group] ? `${GROUP_TAG[col.group]}: ` : "";
+      label.append(box, document.createTextNode(` ${tag}${col.label}`));
+      this.menuBody.append(label);
+    }
+  }
+
+  private makeRow(run: RunRow): RowEls {
+    const tr = document.createElement("tr");
+    tr.dataset.run = String(run.id);
+    const lead = document.createElement("td");
+    lead.className = "tb-lead";
+    const check = document.createElement("input");
+    check.type = "checkbox";
+    check.setAttribute("aria-label", `select ${run.name}`);
+    const sw = document.createElement("span");
+    sw.className = "tb-swatch";
+    sw.style.background = colorOf(run.id);
+    const pin = document.createElement("button");
+    pin.type = "button";
+    pin.className = "tb-pin";
+    pin.textContent = "◆";
+    pin.title = "pin as the baseline: other runs show deltas against it";
+    pin.setAttribute("aria-label", `pin ${run.name} as baseline`);
+    lead.append(check, sw, pin);
+    tr.append(lead);
+    const cells: HTMLTableCellElement[] = [];
+    for (const col of this.columns) {
+      const td = document.createElement("td");
+      if (col.kind === "duration") td.className = "tb-num";
+      cells.push(td);
+      tr.append(td);
+    }
+    const els: RowEls = { tr, check, pin, cells, text: "" };
+    this.fillRow(els, run);
+    return els;
+  }
+
+  private fillRow(els: RowEls, run: RunRow): void {
+    const now = Date.now() / 1000;
+    const base = this.host.baseline();
+    const baseRun = base >= 0 && base !== run.id ? this.host.store.runs.get(base) : undefined;
+    els.text = searchText(run);
+    els.tr.dataset.state = run.state.toLowerCase();
+    this.columns.forEach((col, i) => {
+      const td = els.cells[i];
+      switch (col.kind) {
+        case "state": {
+          const badge = document.createElement("span");
+          const s = run.state.toLowerCase();
+          badge.className = `tb-badge tb-state-${KNOWN_STATES.has(s) ? s : "other"}`;
+          badge.textContent = s;
+          td.replaceChildren(badge);
+          return;
+        }
+        case "start":
+          setText(td, formatDateTime(run.start));
+          return;
+        case "duration":
+          setText(td, formatDuration(durationOf(run, now)));
+          return;
+        case "metric":
+        case "last": {
+          const v = cellValue(run, col, now);
+          numeric(td, v);
+          const text = formatValue(v);
+          const d = baseRun ? deltaOf(v, cellValue(baseRun, col, now)) : null;
+          if (d === null) {
+            setText(td, text);
+          } else {
+            const delta = document.createElement("span");
+            delta.className = `tb-delta ${d > 0 ? "tb-up" : d < 0 ? "tb-down" : ""}`;
+            delta.textContent = formatDelta(d);
+            td.replaceChildren(document.createTextNode(text), delta);
+          }
+          return;
+        }
+        default: {
+          const v = cellValue(run, col, now);
+          if (col.kind === "param") numeric(td, v);
+          setText(td, formatValue(v));
+        }
+      }
+    });
+  }
+
+  // -- order, filter, hiding ---------------------------------------------------------------------------
+
+  /** Sort, filter and hide again soon (live updates come in bursts). */
+  private schedule(): void {
+    if (this.pending) return;
+    this.pending = window.setTimeout(() => {
+      this.pending = 0;
+      this.refresh();
+    }, 200);
+  }
+
+  private refresh(): void {
+    this.sortNow();
+    this.applyFilter();
+    this.applyHiding();
+    this.restyle();
+  }
+
+  private sortNow(): void {
+    const view = this.host.view();
+    const col = this.columns.find((c) => c.id === view.sort) ?? this.columns.find((c) => c.id === "start");
+    const runs = [...this.host.store.runs.values()];
+    const sorted = col ? sortRuns(runs, col, view.desc, Date.now() / 1000) : runs;
+    const order = sorted.map((r) => r.id);
+    const same = order.length === this.order.length && order.every((id, i) => id === this.order[i]);
+    this.order = order;
+    if (!same) {
+      const frag = document.createDocumentFragment();
+      for (const id of order) {
+        const els = this.rows.get(id);
+        if (els) frag.append(els.tr);
+      }
+      this.tbody.append(frag);
+    }
+    for (const th of this.thead.querySelectorAll("th[data-col]")) {
+      const id = (th as HTMLElement).dataset.col;
+      if (id === view.sort) th.setAttribute("aria-sort", view.desc ? "descending" : "ascending");
+      else th.removeAttribute("aria-sort");
+    }
+    this.applyFilter();
+  }
+
+  private applyFilter(): void {
+    const filter = this.host.view().filter.trim();
+    const visible: number[] = [];
+    for (const id of this.order) {
+      const els = this.rows.get(id);
+      if (!els) continue;
+      const show = !filter || matchesFilter(this.host.store.runs.get(id) as RunRow, filter, els.text);
+      if (els.tr.hidden === show) els.tr.hidden = !show;
+      if (show) visible.push(id);
+    }
+    this.visible = visible;
+    if (this.host.view().diff) this.applyHiding();
+    this.updateStatus();
+  }
+
+  /** Hide columns the user hid, and with "differences only" the params equal across the shown runs. */
+  private applyHiding(): void {
+    const view = this.host.view();
+    const hidden = new Set(view.hidden);
+    if (view.diff) {
+      const runs = this.visible.map((id) => this.host.store.runs.get(id)).filter(Boolean) as RunRow[];
+      const params = this.columns.filter((c) => c.kind === "param").map((c) => c.key);
+      const differ = differingParams(runs, params);
+      for (const c of this.columns) if (c.kind === "param" && !differ.has(c.key)) hidden.add(c.id);
+    }
+    const rules: string[] = [];
+    this.columns.forEach((c, i) => {
+      if (hidden.has(c.id)) rules.push(`.${this.uid} tr > :nth-child(${i + 2})`);
+    });
+    const css = rules.length ? `${rules.join(",\n")} { display: none; }` : "";
+    if (this.style.textContent !== css) this.style.textContent = css;
+    this.table.dataset.hiddenColumns = String(rules.length);
+  }
+
+  private updateStatus(): void {
+    const total = this.rows.size;
+    const sel = this.host.selection();
+    const shown = this.visible.length;
+    const parts = [`${total} run${total === 1 ? "" : "s"}`];
+    if (shown !== total) parts.push(`${shown} shown`);
+    parts.push(`${sel.length} selected`);
+    this.status.textContent = parts.join(" · ");
+    const visSel = this.visible.filter((id) => sel.includes(id)).length;
+    this.allBox.checked = visSel > 0 && visSel === this.visible.length;
+    this.allBox.indeterminate = visSel > 0 && visSel < this.visible.length;
+  }
+
+  private tickDurations(): void {
+    const i = this.columns.findIndex((c) => c.kind === "duration");
+    if (i < 0) return;
+    const now = Date.now() / 1000;
+    for (const [id, els] of this.rows) {
+      const run = this.host.store.runs.get(id);
+      if (run && run.state === "RUNNING") setText(els.cells[i], formatDuration(durationOf(run, now)));
+    }
+  }
+
+  // -- selection ---------------------------------------------------------------------------------------
+
+  private onClick = (e: MouseEvent): void => {
+    const target = e.target as HTMLElement;
+    const tr = target.closest("tr[data-run]") as HTMLTableRowElement | null;
+    if (!tr) return;
+    const id = Number(tr.dataset.run);
+    if (target.closest("button.tb-pin")) {
+      this.host.setBaseline(this.host.baseline() === id ? -1 : id);
+      return;
+    }
+    const sel = new Set(this.host.selection());
+    if (e.shiftKey && this.anchor !== null && this.visible.includes(this.anchor)) {
+      const a = this.visible.indexOf(this.anchor);
+      const b = this.visible.indexOf(id);
+      const on = sel.has(this.anchor);
+      for (let i = Math.min(a, b); i <= Math.max(a, b); i++) {
+        if (on) sel.add(this.visible[i]);
+        else sel.delete(this.visible[i]);
+      }
+    } else {
+      if (sel.has(id)) sel.delete(id);
+      else sel.add(id);
+      this.anchor = id;
+    }
+    this.host.setSelection([...sel]);
+  };
+
+  private onOver = (e: MouseEvent): void => {
+    const tr = (e.target as HTMLElement).closest("tr[data-run]") as HTMLTableRowElement | null;
+    const id = tr ? Number(tr.dataset.run) : null;
+    if (id !== this.host.hovered()) this.host.setHovered(id);
+  };
+
+  private selectAll(on: boolean): void {
+    const sel = new Set(this.host.selection());
+    for (const id of this.visible) {
+      if (on) sel.add(id);
+      else sel.delete(id);
+    }
+    this.host.setSelection([...sel]);
+  }
+
+  /** Run ids in the order shown, filtered (for tests and the board). */
+  get shownOrder(): number[] {
+    return [...this.visible];
+  }
+}
+
+/** Numbers align right (digits line up), text left. */
+function numeric(td: HTMLElement, v: unknown): void {
+  const num = typeof v === "number" || typeof v === "bigint";
+  if (td.classList.contains("tb-num") !== num) td.classList.toggle("tb-num", num);
+}
+
+function setText(td: HTMLElement, text: string): void {
+  if (td.childNodes.length === 1 && td.firstChild?.nodeType === Node.TEXT_NODE) {
+    if (td.textContent !== text) td.textContent = text;
+  } else {
+    td.textContent = text;
+  }
+}
