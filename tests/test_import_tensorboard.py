@@ -1,0 +1,167 @@
+"""`trackbook import tensorboard`: event files written by real TensorBoard writers (PyTorch's SummaryWriter,
+TF1- and TF2-style scalars, HParams) come over with every point, checked against what was written and
+against tensorboard's own reader; importing twice adds nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trackbook
+from conftest import PYTHON, python_env
+from trackbook.importers import import_tensorboard
+from trackbook.session import resolve
+
+
+def write_logs(logdir: Path) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """Two runs as people write them with PyTorch: {run: {tag: [(step, value as written)]}}."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    written: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    rng = np.random.default_rng(0)
+    for lr in (0.1, 0.01):
+        name = f"lr-{lr}"
+        writer = SummaryWriter(str(logdir / name))
+        tags: dict[str, list[tuple[int, float]]] = {"loss": [], "acc/val": []}
+        for step in range(0, 300, 3):
+            loss = float(np.exp(-step * lr / 10) + rng.random() / 100)
+            writer.add_scalar("loss", loss, step)
+            tags["loss"].append((step, loss))
+            if step % 30 == 0:
+                writer.add_scalar("acc/val", step / 300, step, new_style=True)  # a TF2-style tensor scalar
+                tags["acc/val"].append((step, step / 300))
+        writer.add_histogram("weights", rng.random(50), 0)
+        writer.add_hparams({"lr": lr, "batch_size": 32, "optimizer": "adam"}, {"hparam/best_acc": 0.9})
+        tags["hparam/best_acc"] = [(0, 0.9)]
+        writer.close()
+        written[name] = tags
+    for split in ("train", "validation"):  # Keras' layout: one folder per split
+        writer = SummaryWriter(str(logdir / "keras-run" / split))
+        written[f"keras-run/{split}"] = {"epoch_loss": []}
+        for epoch in range(5):
+            writer.add_scalar("epoch_loss", 1.0 / (epoch + 1), epoch)
+            written[f"keras-run/{split}"]["epoch_loss"].append((epoch, 1.0 / (epoch + 1)))
+        writer.close()
+    return written
+
+
+@pytest.fixture
+def logdir(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    root = tmp_path / "runs"
+    return root, write_logs(root)
+
+
+def reader_points(run_dir: Path) -> dict[str, list[tuple[int, int, float]]]:
+    """Every scalar point as tensorboard's own reader gives it, unsampled: {tag: [(step, wall_ms, value)]}."""
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.util import tensor_util
+
+    acc = ea.EventAccumulator(str(run_dir), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+    acc.Reload()
+    out = {t: [(e.step, round(e.wall_time * 1000), e.value) for e in acc.Scalars(t)] for t in acc.Tags()["scalars"]}
+    for tag in acc.Tags()["tensors"]:
+        if acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars":
+            out[tag] = [(e.step, round(e.wall_time * 1000), float(tensor_util.make_ndarray(e.tensor_proto)))
+                        for e in acc.Tensors(tag)]
+    return out
+
+
+def stored_points(run: str, experiment: str) -> dict[str, list[tuple[int, int, float]]]:
+    history = trackbook.history(experiment=experiment, runs=run)
+    wall = ((history.wall_time - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)).tolist()
+    out: dict[str, list[tuple[int, int, float]]] = {}
+    for metric, step, ms, value in zip(history.metric.astype(str), history.step.tolist(), wall, history.value):
+        out.setdefault(metric, []).append((step, ms, float(value)))
+    return out
+
+
+def test_import_brings_every_scalar_point_and_the_hparams(tb, logdir) -> None:
+    root, written = logdir
+    summary = import_tensorboard(root)
+    assert summary.experiments == {"runs": 4} and summary.experiments_created == ["runs"]
+    assert summary.runs_imported == 4 and summary.points == 2 * (100 + 10 + 1) + 2 * 5
+    assert "not imported (only scalars are): 1 histogram tag" in str(summary)
+    names = sorted(r.name for r in trackbook.ExperimentRun.list(experiment="runs"))
+    assert names == ["keras-run/train", "keras-run/validation", "lr-0.01", "lr-0.1"]  # hparams folders merged
+    for run, tags in written.items():
+        got = stored_points(run, "runs")
+        assert got.keys() == tags.keys(), run
+        for tag, points in tags.items():  # what was written: steps exact, values as float32 stored them
+            assert [(s, v) for s, _, v in got[tag]] == [(s, float(np.float32(v))) for s, v in points], (run, tag)
+        truth = reader_points(root / run)
+        for child in (root / run).iterdir():
+            if child.is_dir():
+                truth.update(reader_points(child))
+        assert got == truth, run  # what tensorboard reads: steps, values, wall times to the millisecond
+    params = trackbook.ExperimentRun("lr-0.1", "runs").get_params()
+    assert params == {"lr": 0.1, "batch_size": 32, "optimizer": "adam"}
+    df = trackbook.get_experiment_df("runs")
+    assert set(df.run_name) == set(names) and (df.state == "COMPLETE").all()
+    assert df[df.run_name == "lr-0.01"].iloc[0]["param.lr"] == 0.01
+    store = resolve()[0]
+    exp_ids = [i for i, _ in store.experiment_names(["runs"])]
+    assert {r[1] for r in store.run_versions(exp_ids)} == set(names)  # the board lists them
+
+
+def test_a_second_import_adds_nothing_and_a_grown_run_is_updated(tb, logdir) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    root, _ = logdir
+    import_tensorboard(root, experiment="tb")
+    before = trackbook.history(experiment="tb")
+    again = import_tensorboard(root, experiment="tb")
+    assert (again.runs_imported, again.runs_updated, again.runs_unchanged, again.points) == (0, 0, 4, 0)
+    assert trackbook.history(experiment="tb").equals(before)
+    time.sleep(1.1)  # a new event file: SummaryWriter names it by the second
+    writer = SummaryWriter(str(root / "lr-0.1"))  # training resumed: a second event file in the same run
+    for step in range(300, 330, 3):
+        writer.add_scalar("loss", 0.01, step)
+    writer.close()
+    grown = import_tensorboard(root, experiment="tb")
+    assert (grown.runs_imported, grown.runs_updated, grown.runs_unchanged, grown.points) == (0, 1, 3, 10)
+    loss = stored_points("lr-0.1", "tb")["loss"]
+    assert len(loss) == 110 and loss[-1][0] == 327
+    assert len(trackbook.ExperimentRun.list(experiment="tb")) == 4
+
+
+def test_a_logdir_with_event_files_at_its_root_is_one_run_named_after_it(tb, tmp_path) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path / "single"))
+    for step in range(3):
+        writer.add_scalar("x", step * 2.0, step)
+    writer.close()
+    summary = import_tensorboard(str(tmp_path / "single"))
+    assert summary.runs_imported == 1
+    assert [r.name for r in trackbook.ExperimentRun.list(experiment="single")] == ["single"]
+
+
+def test_the_command_line_imports_into_the_named_experiment(logdir, tmp_path) -> None:
+    root, _ = logdir
+    store = tmp_path / "cli.db"
+    command = [PYTHON, "-m", "trackbook.cli", "import", "tensorboard", str(root), "--experiment", "from-tb",
+               "--store", str(store)]
+    out = subprocess.run(command, capture_output=True, text=True, env=python_env(), timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "tensorboard [########################] 4/4 runs" in out.stderr
+    assert "experiments: from-tb (4 runs, new)" in out.stderr and "runs: 4 imported" in out.stderr
+    listing = subprocess.run([PYTHON, "-m", "trackbook.cli", "ls", "--store", str(store)], capture_output=True,
+                             text=True, env=python_env(), timeout=300)
+    assert "from-tb" in listing.stdout and "lr-0.01" in listing.stdout
+
+
+def test_what_is_not_a_logdir_is_refused_clearly(tb, tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="no TensorBoard log directory at"):
+        import_tensorboard(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no TensorBoard event files"):
+        import_tensorboard(tmp_path / "empty")
+    with pytest.raises(TypeError, match="experiment must be a str, got int"):
+        import_tensorboard(tmp_path / "empty", experiment=3)  # type: ignore[arg-type]
+    assert trackbook.Experiment.list() == []
