@@ -133,7 +133,7 @@ class Feed:
         self.selected: list[int] = []
         self._known_at_start: set[int] | None = None
         self._charts: list[str] = []
-        self.seen_version: int | None = None
+        self.seen_version: tuple[int, int] | None = None
 
     # -- names -----------------------------------------------------------------------------------------
 

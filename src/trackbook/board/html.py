@@ -170,7 +170,7 @@ def _svg_chart(key: str, parts: list[Part], names: dict[int, str]) -> str:
         return PAD + h - (y - y0) / (y1 - y0) * h
 
     svg = [f'<figure style="margin: 8px 0"><figcaption style="font-weight: 600">{escape(key)}</figcaption>'
-           f'<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_W}" height="{SVG_H}" role="img" '
+           f'<svg width="{SVG_W}" height="{SVG_H}" role="img" '
            f'aria-label="{escape(key)}, {len(parts)} runs">'
            f'<rect x="{PAD}" y="{PAD}" width="{w}" height="{h}" fill="none" stroke="#8888"/>'
            f'<text x="{PAD}" y="{SVG_H - 8}" font-size="10" fill="currentColor">{escape(fmt(x0))}</text>'

@@ -60,7 +60,7 @@ class Board(anywidget.AnyWidget):
     _px = t.Int(DEFAULT_PX).tag(sync=True)
     """Width of a chart's plot area in CSS pixels, reported by the browser; series are reduced to it."""
 
-    metrics = t.List(t.Unicode(), default_value=None, allow_none=True).tag(sync=True)
+    metrics = t.Any(None, allow_none=True).tag(sync=True)
     """The series keys charted, one chart each; None charts every key (up to 12), new keys included."""
     x_axis = t.Enum(X_AXES, default_value="step").tag(sync=True)
     """The x axis of every chart: "step", "wall" (wall-clock time) or "relative" (time since the run began)."""
@@ -70,7 +70,7 @@ class Board(anywidget.AnyWidget):
     """EMA smoothing weight from 0 (raw) to 0.999; the raw line stays faint behind the smoothed one."""
     follow_new = t.Bool(True).tag(sync=True)
     """Runs that appear while the board is open are selected, so their curves show as they train."""
-    selected = t.List(t.Unicode())
+    selected = t.List()
     """Names of the selected runs ("experiment/run" when two shown experiments share a run name)."""
 
     def __init__(
@@ -102,7 +102,6 @@ class Board(anywidget.AnyWidget):
         self._requests: deque[dict[str, Any]] = deque()
         self._syncing = False
         self._closed = False
-        self.bytes_sent = 0  # custom-message payload bytes sent since the board opened (for benchmarks)
         self._feed.scan(force=True)
         self._feed.load(INITIAL_BUDGET)
         header, parts = self._feed.snapshot()
@@ -203,7 +202,7 @@ class Board(anywidget.AnyWidget):
     @t.validate("selected")
     def _check_selected(self, proposal: Any) -> list[str]:
         names = list(proposal["value"])
-        if not self._syncing:
+        if not self._syncing:  # raises TypeError/ValueError naming what is wrong
             with self._lock:
                 self._feed.resolve(names)  # raises ValueError naming unknown runs
         return names
@@ -246,6 +245,10 @@ class Board(anywidget.AnyWidget):
         if not 0.0 <= value <= 0.999:
             raise ValueError(f"smoothing must be between 0 (raw) and 0.999, got {value}")
         return value
+
+    @t.validate("metrics")
+    def _check_metrics(self, proposal: Any) -> list[str] | None:
+        return _names(proposal["value"], "metrics")
 
     @t.observe("metrics")
     def _metrics_changed(self, change: Any) -> None:
@@ -325,7 +328,7 @@ class Board(anywidget.AnyWidget):
                 return  # a malformed request from a page is ignored, never fatal
             parts = self._feed.detail(key, ranges, px)
             headers, data = pack(parts)
-            self._send({"type": "range", "id": request.get("id"), "key": key, "series": headers}, [data])
+            self._send_msg({"type": "range", "id": request.get("id"), "key": key, "series": headers}, [data])
             return
         have = request.get("have")
         have = int(have) if isinstance(have, int) else -1
@@ -334,11 +337,11 @@ class Board(anywidget.AnyWidget):
         if self._history and have >= self._history[0][0] - 1 and have < self._seq:
             for seq, content, buffers in list(self._history):
                 if seq > have:
-                    self._send(content, buffers)
+                    self._send_msg(content, buffers)
             return
         header, parts = self._feed.snapshot()
         headers, data = pack(parts)
-        self._send({"type": "snapshot", "seq": self._seq, **header, "series": headers}, [data])
+        self._send_msg({"type": "snapshot", "seq": self._seq, **header, "series": headers}, [data])
 
     def _send_seq(self, content: dict[str, Any], parts: list[Part]) -> None:
         self._seq += 1
@@ -351,10 +354,9 @@ class Board(anywidget.AnyWidget):
         while len(self._history) > HISTORY_MESSAGES or self._history_bytes > HISTORY_BYTES:
             _, _, old = self._history.popleft()
             self._history_bytes -= len(old[0])
-        self._send(content, buffers)
+        self._send_msg(content, buffers)
 
-    def _send(self, content: dict[str, Any], buffers: list[bytes]) -> None:
-        self.bytes_sent += sum(len(b) for b in buffers)
+    def _send_msg(self, content: dict[str, Any], buffers: list[bytes]) -> None:
         self.send(content, buffers)
 
     def _snapshot_state(self, header: dict[str, Any], parts: list[Part]) -> dict[str, Any]:

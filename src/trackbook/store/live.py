@@ -25,12 +25,11 @@ class LiveQueries:
 
     conn: sqlite3.Connection
 
-    def data_version(self) -> int:
-        """A counter that changes whenever another connection (thread or process) commits to the file.
-
-        Each thread has its own connection, so a board's follower thread sees the writer thread's commits.
-        """
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+    def data_version(self) -> tuple[int, int]:
+        """A token that changes whenever anyone commits to the file: another connection (thread or process,
+        `PRAGMA data_version`) or this thread's own connection (its count of changes)."""
+        conn = self.conn
+        return int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes
 
     def experiment_names(self, names: Sequence[str] | None = None) -> list[tuple[int, str]]:
         """(id, name) of the named experiments that exist, or of every experiment when `names` is None."""

@@ -1,0 +1,442 @@
+"""The board's kernel side: its snapshot, numbered deltas, reduction, resync and selection, against a real
+store file. Messages are captured where ipywidgets hands them to the comm (no kernel needed)."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import trackbook
+from conftest import ROOT
+from trackbook.board import feed as feed_module
+from trackbook.board.encode import json_value, pack, unpack
+from trackbook.board.html import PALETTE, fallback, standalone
+from trackbook.board.widget import HISTORY_MESSAGES, Board
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+class Wire:
+    """What a board sent: custom messages (content, parts) and trait updates."""
+
+    def __init__(self, board: Board) -> None:
+        self.messages: list[tuple[dict[str, Any], list[Any]]] = []
+        self.updates: list[dict[str, Any]] = []
+
+        def send(data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
+            if data["method"] == "custom":
+                self.messages.append((data["content"], list(buffers or [])))
+            elif data["method"] == "update":
+                self.updates.append(data["state"])
+
+        board.comm.send = send  # type: ignore[method-assign]
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [c for c, _ in self.messages if c["type"] == kind]
+
+    def parts(self, kind: str = "delta") -> list[Any]:
+        out = []
+        for content, buffers in self.messages:
+            if content["type"] == kind:
+                out += unpack(content["series"], buffers[0])
+        return out
+
+
+def log_run(name: str, steps: int, *, params: dict[str, Any] | None = None, state: str = "COMPLETE",
+            fn: Any = None) -> None:
+    trackbook.start_run(name)
+    trackbook.log_params(params or {"lr": 0.1})
+    for s in range(steps):
+        trackbook.log_time_series_metrics({"loss": fn(s) if fn else 1.0 / (s + 1)}, step=s)
+    trackbook.end_run(state)
+
+
+def snapshot_parts(board: Board) -> list[Any]:
+    snap = board._snapshot
+    return unpack(snap["series"], snap["data"])
+
+
+def test_the_snapshot_holds_rows_and_series(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    log_run("a", 50, params={"lr": 0.1, "note": HOSTILE})
+    log_run("b", 20, state="FAILED")
+    board = Board("exp", live=False)
+    snap = board._snapshot
+    rows = {r["name"]: r for r in snap["runs"]}
+    assert set(rows) == {"a", "b"}
+    assert rows["a"]["state"] == "COMPLETE" and rows["b"]["state"] == "FAILED"
+    assert rows["a"]["params"] == {"lr": 0.1, "note": HOSTILE}
+    assert rows["a"]["last"]["loss"][0] == 49 and rows["a"]["last"]["loss"][1] == pytest.approx(1 / 50)
+    assert snap["charts"] == ["loss"] and snap["keys"] == ["loss"] and snap["seq"] == 0
+    parts = {p.run: p for p in snapshot_parts(board)}
+    a = rows["a"]["id"]
+    assert np.array_equal(parts[a].steps, np.arange(50)) and parts[a].full and parts[a].mode == "set"
+    assert np.allclose(parts[a].values, 1.0 / (np.arange(50) + 1), rtol=1e-6)
+    assert board.selected == ["a", "b"]
+    board.close()
+
+
+def test_new_points_arrive_as_numbered_appends(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    run = trackbook.start_run("live")
+    for s in range(10):
+        trackbook.log_time_series_metrics({"loss": float(s)}, step=s)
+    trackbook.flush()
+    board = Board("exp", live=False)
+    wire = Wire(board)
+    board.refresh()
+    assert wire.messages == []  # nothing changed: nothing sent
+    for s in range(10, 15):
+        run.log_time_series_metrics({"loss": float(s)}, step=s)
+    trackbook.flush()
+    board.refresh()
+    for s in range(15, 17):
+        run.log_time_series_metrics({"loss": float("nan") if s == 15 else float(s)}, step=s)
+    trackbook.log_metrics({"best": 1.5})
+    trackbook.flush()
+    board.refresh()
+    deltas = wire.of("delta")
+    assert [d["seq"] for d in deltas] == [1, 2]
+    first, second = wire.parts()
+    assert first.mode == "append" and first.steps.tolist() == list(range(10, 15))
+    assert second.steps.tolist() == [15, 16] and math.isnan(second.values[0]) and second.values[1] == 16
+    row = deltas[1]["runs"][0]
+    assert row["metrics"] == {"best": 1.5} and row["last"]["loss"] == [16, 16.0]
+    trackbook.end_run()
+    board.close()
+
+
+def test_a_new_run_is_followed_and_selected(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    log_run("old", 5)
+    board = Board("exp", live=False)
+    wire = Wire(board)
+    log_run("new", 7)
+    trackbook.flush()
+    board.refresh()
+    delta = wire.of("delta")[0]
+    assert [r["name"] for r in delta["runs"]] == ["new"]
+    assert board.selected == ["old", "new"]
+    new_id = delta["runs"][0]["id"]
+    (part,) = wire.parts()
+    assert part.run == new_id and part.mode == "set" and part.steps.tolist() == list(range(7))
+    # The selection reaches the browser after the rows it names.
+    assert wire.updates and wire.updates[-1]["_selection"] == sorted(board._selection)
+    board.follow_new = False
+    log_run("ignored", 3)
+    board.refresh()
+    assert "ignored" not in board.selected
+    board.close()
+
+
+def test_selection_from_python_and_from_the_browser(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    for name in ("a", "b", "c"):
+        log_run(name, 4)
+    board = Board("exp", live=False)
+    wire = Wire(board)
+    board.selected = ["b"]
+    ids = {r["name"]: r["id"] for r in board._snapshot["runs"]}
+    assert board._selection == [ids["b"]]
+    board.refresh()
+    delta = wire.of("delta")[-1]
+    assert sorted(delta["drop"]) == sorted([[ids["a"], "loss"], [ids["c"], "loss"]])
+    with pytest.raises(ValueError, match="no run called 'zzz'"):
+        board.selected = ["zzz"]
+    with pytest.raises(TypeError, match="must be str"):
+        board.selected = [3]  # type: ignore[list-item]
+    assert board.selected == ["b"]
+    # A click in the browser arrives as a state update of _selection.
+    board.set_state({"_selection": [ids["a"], ids["c"]]})
+    assert board.selected == ["a", "c"]
+    board.refresh()
+    sent = {p.run for p in wire.parts() if p.mode == "set"}
+    assert sent == {ids["a"], ids["c"]}
+    df = board.selected_df()
+    assert df.run_name.tolist() == ["a", "c"] and "param.lr" in df
+    board.close()
+
+
+def test_names_shared_by_two_experiments_are_qualified(tb: Any) -> None:
+    trackbook.init(experiment="e1")
+    log_run("same", 3)
+    trackbook.init(experiment="e2")
+    log_run("same", 3)
+    board = Board(["e1", "e2"], live=False)
+    assert sorted(board.selected) == ["e1/same", "e2/same"]
+    board.selected = ["e2/same"]
+    assert board.selected_df().experiment_name.tolist() == ["e2"]
+    board.close()
+
+
+def test_long_series_are_reduced_and_a_zoom_gets_full_detail(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    n = 50_000
+    values = np.sin(np.arange(n) / 500.0)
+    values[31_337] = 40.0  # a spike
+    log_run("long", n, fn=lambda s: float(values[s]))
+    board = Board("exp", live=False)
+    (part,) = snapshot_parts(board)
+    px = feed_module.DEFAULT_PX
+    assert not part.full and len(part.steps) <= 4 * px
+    assert 40.0 in part.values.tolist() and part.steps[np.argmax(part.values)] == 31_337
+    assert part.steps[0] == 0 and part.steps[-1] == n - 1
+    wire = Wire(board)
+    run_id = part.run
+    board._on_message(board, {"type": "range", "id": 7, "key": "loss", "px": 400,
+                              "parts": [{"run": run_id, "lo": 31_000, "hi": 31_999}]}, [])
+    reply = wire.of("range")[0]
+    assert reply["id"] == 7 and "seq" not in reply
+    (detail,) = wire.parts("range")
+    assert detail.full and detail.steps.tolist() == list(range(31_000, 32_000))
+    assert np.allclose(detail.values, values[31_000:32_000], rtol=1e-6)
+    board._on_message(board, {"type": "range", "id": 8, "key": "loss", "px": 100,
+                              "parts": [{"run": run_id, "lo": 0, "hi": n}]}, [])
+    wide = wire.parts("range")[-1]
+    assert not wide.full and len(wide.steps) <= 400 and 40.0 in wide.values.tolist()
+    board._on_message(board, {"type": "range", "id": 9, "key": "loss", "parts": [{"run": "x"}]}, [])
+    assert len(wire.of("range")) == 2  # a malformed request is ignored
+    board.close()
+
+
+def test_a_held_series_growing_past_its_budget_is_reduced_again(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    run = trackbook.start_run("grow")
+    run.log_time_series_metrics({"loss": 0.0}, step=0)
+    trackbook.flush()
+    board = Board("exp", live=False)
+    board._feed.px = 100
+    for s in range(1, 1200):
+        run.log_time_series_metrics({"loss": 100.0 if s == 600 else 0.0}, step=s)
+    trackbook.flush()
+    board.refresh()
+    held = next(iter(board._feed.held.values()))
+    assert not held.full and len(held.steps) <= 400 and held.values.max() == 100.0
+    trackbook.end_run()
+    board.close()
+
+
+def test_resync_replays_missed_deltas_or_sends_a_snapshot(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    run = trackbook.start_run("r")
+    board = Board("exp", live=False)
+    wire = Wire(board)
+    for s in range(3):
+        run.log_time_series_metrics({"loss": float(s)}, step=s)
+        trackbook.flush()
+        board.refresh()
+    assert [d["seq"] for d in wire.of("delta")] == [1, 2, 3]
+    wire.messages.clear()
+    board._on_message(board, {"type": "resync", "have": 1}, [])
+    assert [(c["type"], c["seq"]) for c, _ in wire.messages] == [("delta", 2), ("delta", 3)]
+    wire.messages.clear()
+    board._on_message(board, {"type": "hello", "have": 3}, [])
+    assert wire.messages == []  # up to date
+    board._history.clear()  # the deltas after seq 1 are gone: only a snapshot can help
+    board._on_message(board, {"type": "resync", "have": 1}, [])
+    (snap,) = wire.of("snapshot")
+    assert snap["seq"] == 3 and [r["name"] for r in snap["runs"]] == ["r"]
+    (part,) = wire.parts("snapshot")
+    assert part.steps.tolist() == [0, 1, 2]
+    board._on_message(board, {"type": "nonsense"}, [])
+    board._on_message(board, "not a dict", [])
+    assert len(wire.messages) == 1
+    assert HISTORY_MESSAGES >= 64
+    trackbook.end_run()
+    board.close()
+
+
+def test_charted_metrics_follow_the_metrics_trait(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    trackbook.start_run("r")
+    for s in range(5):
+        trackbook.log_time_series_metrics({"loss": 1.0, "acc": 0.5, "lr": 0.1}, step=s)
+    trackbook.end_run()
+    board = Board("exp", live=False)
+    assert board._snapshot["charts"] == ["acc", "loss", "lr"]
+    wire = Wire(board)
+    board.metrics = ["lr"]
+    board.refresh()
+    delta = wire.of("delta")[0]
+    assert delta["charts"] == ["lr"] and sorted(k for _, k in delta["drop"]) == ["acc", "loss"]
+    board.close()
+    only = Board("exp", metrics="acc", live=False)
+    assert only._snapshot["charts"] == ["acc"] and [p.key for p in snapshot_parts(only)] == ["acc"]
+    only.close()
+
+
+def test_removed_runs_and_crashed_runs(tb: Any, store_path: Path) -> None:
+    import subprocess
+
+    from conftest import PYTHON, python_env
+
+    trackbook.init(experiment="exp")
+    log_run("doomed", 3)
+    board = Board("exp", live=False)
+    wire = Wire(board)
+    doomed = board._snapshot["runs"][0]["id"]
+    trackbook.ExperimentRun("doomed", "exp").delete()
+    board.refresh()
+    assert wire.of("delta")[-1]["removed"] == [doomed]
+    assert board.selected == []
+    # A process that starts a run and dies without ending it: the run shows as CRASHED.
+    code = ("import os, sys, trackbook; trackbook.init(store=sys.argv[1], experiment='exp');"
+            " trackbook.start_run('ghost'); trackbook.log_time_series_metrics({'loss': 1.0});"
+            " trackbook.flush(); os._exit(0)")
+    subprocess.run([PYTHON, "-c", code, str(store_path)], env=python_env(), check=True, timeout=60)
+    board.refresh()
+    states = {r["name"]: r["state"] for d in wire.of("delta") for r in d.get("runs", [])}
+    assert states["ghost"] == "CRASHED"
+    board.close()
+
+
+def test_an_empty_experiment_says_how_to_log_and_fills_in(tb: Any) -> None:
+    board = Board("later", live=False)
+    assert board._snapshot["runs"] == [] and board._snapshot["wanted"] == ["later"]
+    data, _ = board._repr_mimebundle_()
+    html = data["text/html"]
+    assert "No runs yet in experiment &#x27;later&#x27;" in html and "start_run" in html
+    wire = Wire(board)
+    trackbook.init(experiment="later")
+    log_run("first", 2)
+    board.refresh()
+    assert [r["name"] for r in wire.of("delta")[0]["runs"]] == ["first"]
+    board.close()
+
+
+def test_values_json_cannot_carry_become_tagged() -> None:
+    assert json_value(float("nan")) == {"$f": "NaN"}
+    assert json_value(float("-inf")) == {"$f": "-Infinity"}
+    assert json_value(2**60) == {"$i": str(2**60)}
+    assert json_value(3) == 3 and json_value("x") == "x" and json_value(True) is True
+
+
+def test_pack_round_trips_parts() -> None:
+    from trackbook.board.encode import Part
+
+    p = Part(1, "loss", "set", np.array([0, 5, 10]), np.array([1_700_000_000_000, 1_700_000_000_500,
+                                                              1_700_000_001_000]), np.array([1.0, np.nan, 3.0]),
+             True)
+    q = Part(2, "acc", "append", np.array([7]), np.array([1_700_000_000_000]), np.array([0.5]), False)
+    headers, data = pack([p, q])
+    assert all(h["off"] % 8 == 0 for h in headers)
+    back = unpack(headers, data)
+    assert back[0].steps.tolist() == [0, 5, 10] and back[0].wall_ms.tolist() == p.wall_ms.tolist()
+    assert math.isnan(back[0].values[1]) and back[1].key == "acc" and back[1].mode == "append"
+
+
+def test_data_is_text_in_the_fallback_and_the_page(tb: Any) -> None:
+    trackbook.init(experiment=HOSTILE)
+    trackbook.start_run("r<script>alert(1)</script>")
+    trackbook.log_params({HOSTILE: HOSTILE})
+    trackbook.log_time_series_metrics({HOSTILE: 1.0}, step=1)
+    trackbook.log_time_series_metrics({HOSTILE: 2.0}, step=2)
+    trackbook.end_run()
+    board = Board(None, live=False)
+    data, _ = board._repr_mimebundle_()
+    html = data["text/html"]
+    assert "<img" not in html and "<script" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<polyline" in html  # the static chart
+    assert data["text/plain"].startswith("<trackbook.Board 1 runs")
+    page = board.to_html()
+    body = page.split('id="trackbook-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in body and "\\u003cimg src=x" in body
+    assert not re.search(r"https?://", page), "the standalone page must not reference any URL"
+    board.close()
+
+
+def test_standalone_needs_no_kernel_and_no_network(tb: Any, store_path: Path, tmp_path: Path) -> None:
+    trackbook.init(experiment="exp")
+    for name in ("a", "b"):
+        log_run(name, 30)
+    page = standalone("exp", store=store_path, selected=["a"])
+    assert page.startswith("<!doctype html>") and "mountStatic" in page
+    assert not re.search(r"https?://|//cdn|<link", page)
+    board = Board("exp", live=False)
+    path = tmp_path / "board.html"
+    board.to_html(path, title="my runs")
+    assert "<title>my runs</title>" in path.read_text()
+    board.close()
+    with pytest.raises(TypeError, match="experiment must be a str or a list of str"):
+        standalone(3)  # type: ignore[arg-type]
+
+
+def test_arguments_are_checked(tb: Any) -> None:
+    with pytest.raises(TypeError, match="runs must be a str or a list of str; it holds int 1"):
+        trackbook.board(runs=["a", 1])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="metrics must be a str or a list of str, got dict"):
+        trackbook.board(metrics={"loss": 1})  # type: ignore[arg-type]
+    board = Board(live=False)
+    with pytest.raises(ValueError, match="smoothing must be between 0"):
+        board.smoothing = 1.5
+    board.close()
+
+
+def test_the_palette_matches_the_front_end() -> None:
+    text = (ROOT / "js" / "colors.ts").read_text()
+    assert tuple(re.findall(r'"(#[0-9a-f]{6})"', text)) == PALETTE
+
+
+def test_fallback_breaks_lines_at_nan() -> None:
+    from trackbook.board.encode import Part
+
+    header = {"runs": [{"id": 1, "name": "r", "exp": "e", "state": "COMPLETE", "start": 0.0, "end": 1.0,
+                        "updated": 1.0, "params": {}, "metrics": {}, "last": {}}], "charts": ["loss"]}
+    part = Part(1, "loss", "set", np.arange(6), np.zeros(6, np.int64), np.array([1, 2, np.nan, 3, 4, 5.0]), True)
+    html = fallback(header, [part], {"selection": [1]})
+    assert html.count("<polyline") == 2
+
+
+def test_the_follower_thread_sends_what_this_kernel_logs(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    run = trackbook.start_run("r")
+    board = trackbook.board("exp")
+    wire = Wire(board)
+    run.log_time_series_metrics({"loss": 1.0}, step=1)
+    run.log_time_series_metrics({"loss": 2.0}, step=2)
+    assert _wait(lambda: any(p.steps.tolist()[-1:] == [2] for p in wire.parts())), wire.messages
+    board.close()
+    assert not board._follower.alive
+    assert board._follower.poke not in board._writer.on_commit
+    trackbook.end_run()
+
+
+def test_the_follower_sees_another_process_writing_the_file(tb: Any, store_path: Path) -> None:
+    import subprocess
+
+    from conftest import PYTHON, python_env
+
+    trackbook.init(experiment="shared")
+    board = trackbook.board("shared")
+    wire = Wire(board)
+    code = ("import sys, time, trackbook; trackbook.init(store=sys.argv[1], experiment='shared');"
+            " trackbook.start_run('other');"
+            " [trackbook.log_time_series_metrics({'loss': float(s)}, step=s) for s in range(5)];"
+            " trackbook.end_run()")
+    subprocess.run([PYTHON, "-c", code, str(store_path)], env=python_env(), check=True, timeout=60)
+
+    def arrived() -> bool:
+        rows = [r for d in wire.of("delta") for r in d.get("runs", []) if r["name"] == "other"]
+        steps = sorted(s for p in wire.parts() for s in p.steps.tolist())
+        return bool(rows) and rows[-1]["state"] == "COMPLETE" and steps == list(range(5))
+
+    assert _wait(arrived), wire.messages
+    board.close()
+
+
+def _wait(condition: Any, timeout: float = 30.0) -> bool:
+    """Poll `condition` until it holds (a bound against hangs, not a speed check)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
