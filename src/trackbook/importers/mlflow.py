@@ -127,7 +127,8 @@ def _database_runs(db: MlflowDatabase, location: str) -> tuple[list[SourceRun], 
     counts = db.metric_counts()
     sources: list[SourceRun] = []
     left_out = 0
-    for row in db.runs():
+    order = {e.experiment_id: (e.creation_time or 0, i) for i, e in enumerate(experiments.values())}
+    for row in sorted(db.runs(), key=lambda r: (order.get(r.experiment_id, (0, -1)), r.start_time or 0)):
         exp = experiments.get(row.experiment_id)
         if exp is None or exp.lifecycle_stage == "deleted" or row.lifecycle_stage == "deleted":
             left_out += 1
@@ -156,10 +157,12 @@ def _folder_runs(root: Path) -> tuple[list[SourceRun], int]:
     sources: list[SourceRun] = []
     left_out = 0
     found_experiment = False
-    for exp_dir in sorted(p for p in root.iterdir() if p.is_dir() and (p / "meta.yaml").is_file()):
+    experiments = []
+    for exp_dir in (p for p in root.iterdir() if p.is_dir() and (p / "meta.yaml").is_file()):
         meta = _read_yaml(yaml, exp_dir / "meta.yaml")
-        if "name" not in meta:
-            continue
+        if "name" in meta:
+            experiments.append((meta.get("creation_time") or 0, exp_dir.name, exp_dir, meta))
+    for _, _, exp_dir, meta in sorted(experiments, key=lambda e: e[:2]):  # MLflow's order of creation
         found_experiment = True
         exp_deleted = meta.get("lifecycle_stage") == "deleted"
         exp_id = str(meta.get("experiment_id", exp_dir.name))
