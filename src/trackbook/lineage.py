@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .artifact import Artifact
@@ -28,15 +29,11 @@ from .execution import Execution
 from .resource import timestamp
 from .states import ExecutionState
 from .store import EXPERIMENT_RUN, PIPELINE_RUN, Store, live_state
-from .store.lineage import Step
 
 __all__ = ["DIRECTIONS", "LineageGraph", "lineage"]
 
 DIRECTIONS = ("upstream", "downstream", "both")
-_NODE_COLUMNS = [
-    "id", "kind", "resource_id", "display_name", "schema_title", "state", "uri", "size", "content_hash",
-    "create_time", "side", "hops", "metadata",
-]
+_START = ("start", 0)
 _EDGE_COLUMNS = ["source", "target", "type", "path", "artifact", "execution"]
 
 
@@ -62,20 +59,23 @@ def lineage(
         if max_hops < 0:
             raise ValueError(f"max_hops must be >= 0 (0 returns only the starting nodes), got {max_hops}")
     st, up_start, down_start, origin = _starts(node, same_content)
-    nodes: dict[int, tuple[str, int]] = {n: ("start", 0) for n in dict.fromkeys([*up_start, *down_start])}
-    steps: dict[tuple[int, int, str], Step] = {}
-    walks = (("up", "upstream", up_start), ("down", "downstream", down_start))
-    for code, side, start in walks:
+    sides: dict[int, tuple[str, int]] = {}
+    rows: dict[int, tuple[Any, ...]] = {}
+    events: dict[tuple[int, int, str, str | None], None] = {}
+    for code, side, start in (("up", "upstream", up_start), ("down", "downstream", down_start)):
         if direction not in (side, "both") or not start:
             continue
         reached, followed = st.lineage_walk(start, code, max_hops)
-        for step in followed:
-            steps.setdefault((step.artifact_id, step.execution_id, step.type), step)
-        for n, hops in _hops(start, followed).items():
-            current = nodes.get(n)
-            if n in reached and (current is None or (current[0] != "start" and hops < current[1])):
-                nodes[n] = (side, hops)
-    return LineageGraph(st, origin, direction, max_hops, nodes, list(steps.values()))
+        rows.update(reached)
+        events.update(dict.fromkeys(followed))
+        for n, hops in _hops(start, followed, code).items():
+            current = sides.get(n)
+            if current is None or (current[0] != "start" and hops < current[1]):
+                sides[n] = ("start", 0) if hops == 0 else (side, hops)
+    if not rows:  # max_hops walks nothing when no direction applies; still show the starting nodes
+        rows, _ = st.lineage_walk([*up_start, *down_start], "up", 0)
+        sides = dict.fromkeys(rows, ("start", 0))
+    return LineageGraph(st, origin, direction, max_hops, rows, sides, list(events))
 
 
 def _starts(node: Any, same_content: bool) -> tuple[Store, list[int], list[int], str]:
@@ -116,12 +116,14 @@ def _store_of(obj: Any) -> Store:
     return st  # type: ignore[no-any-return]
 
 
-def _hops(start: Iterable[int], steps: list[Step]) -> dict[int, int]:
-    """Hop distance of each node from the nearest start node, along the followed edges."""
+def _hops(start: Iterable[int], events: list[tuple[int, int, str, str | None]], direction: str) -> dict[int, int]:
+    """Hop distance of each node from the nearest start node, following events the way the walk went."""
+    forward = "INPUT" if direction == "down" else "OUTPUT"  # the event type that leads from artifact to execution
     out_edges: dict[int, list[int]] = {}
-    for s in steps:
-        far = -s.execution_id if s.node > 0 else s.artifact_id
-        out_edges.setdefault(s.node, []).append(far)
+    for execution_id, artifact_id, etype, _ in events:
+        a, e = artifact_id, -execution_id
+        source, target = (a, e) if etype == forward else (e, a)
+        out_edges.setdefault(source, []).append(target)
     dist = dict.fromkeys(start, 0)
     queue = deque(dist)
     while queue:
@@ -144,73 +146,80 @@ class LineageGraph:
         origin: str,
         direction: str,
         max_hops: int | None,
-        nodes: dict[int, tuple[str, int]],
-        steps: list[Step],
+        rows: dict[int, tuple[Any, ...]],
+        sides: dict[int, tuple[str, int]],
+        events: list[tuple[int, int, str, str | None]],
     ) -> None:
         self.store = store
         self.origin = origin
         self.direction = direction
         self.max_hops = max_hops
-        self._nodes = nodes
-        self._steps = steps
-        self._artifacts = store.artifacts_by_ids(n for n in nodes if n > 0)
-        self._executions = store.executions_by_ids(-n for n in nodes if n < 0)
+        self._rows = rows  # signed id -> (name, display_name, schema_title, state, uri, size, hash, time, metadata)
+        self._sides = sides
+        self._events = events
 
     def __repr__(self) -> str:
-        arts, execs = len(self._artifacts), len(self._executions)
+        arts = sum(1 for n in self._rows if n > 0)
         return (
-            f"<LineageGraph {self.direction} of {self.origin}: {arts} artifact(s), {execs} execution(s), "
-            f"{len(self._steps)} edge(s)>"
+            f"<LineageGraph {self.direction} of {self.origin}: {arts} artifact(s), {len(self._rows) - arts} "
+            f"execution(s), {len(self._events)} edge(s)>"
         )
 
     def __len__(self) -> int:
-        return len(self._artifacts) + len(self._executions)
+        return len(self._rows)
 
     def _key(self, node: int) -> str:
-        if node > 0:
-            return f"artifacts/{self._artifacts[node].name}"
-        return f"executions/{self._executions[-node].name}"
+        return f"{'artifacts' if node > 0 else 'executions'}/{self._rows[node][0]}"
 
     # -- frames -------------------------------------------------------------------------------------------
 
     @cached_property
     def nodes(self) -> pd.DataFrame:
         """One row per node: id, kind, resource_id, display_name, schema_title, state, uri, size, content_hash,
-        create_time (UTC), side (start / upstream / downstream), hops from the start, metadata (a dict)."""
-        rows: list[tuple[Any, ...]] = []
-        for node, (side, hops) in self._nodes.items():
-            if node > 0:
-                a = self._artifacts.get(node)
-                if a is None:
-                    continue  # deleted while we walked
-                rows.append((f"artifacts/{a.name}", "artifact", a.name, a.display_name, a.schema_title, a.state,
-                             a.uri, a.size, a.content_hash, a.create_time, side, hops, a.metadata))
-            else:
-                e = self._executions.get(-node)
-                if e is None:
-                    continue
-                rows.append((f"executions/{e.name}", "execution", e.name, e.display_name, e.schema_title, e.state,
-                             None, None, None, e.create_time, side, hops, e.metadata))
-        frame = pd.DataFrame.from_records(rows, columns=_NODE_COLUMNS)
-        frame["create_time"] = pd.to_datetime(frame["create_time"], unit="s", utc=True)
-        frame["size"] = frame["size"].astype("Int64")
-        frame["hops"] = frame["hops"].astype("int64")
-        frame["metadata"] = [json.loads(m or "{}") for m in frame["metadata"]]
-        return frame.sort_values(["hops", "kind", "create_time"], kind="stable", ignore_index=True)
+        create_time (UTC), side (start / upstream / downstream), hops from the start, metadata (a dict).
+        Sorted by hops, then kind and creation time."""
+        rows, sides = self._rows, self._sides
+        order = sorted(rows, key=lambda n: (sides.get(n, _START)[1], n < 0, rows[n][7], n))
+        details = [rows[n] for n in order]
+        placed = [sides.get(n, _START) for n in order]
+        names = [d[0] for d in details]
+        frame = pd.DataFrame({
+            "id": [f"{'artifacts' if n > 0 else 'executions'}/{name}" for n, name in zip(order, names)],
+            "kind": ["artifact" if n > 0 else "execution" for n in order],
+            "resource_id": names,
+            "display_name": [d[1] for d in details],
+            "schema_title": [d[2] for d in details],
+            "state": [d[3] for d in details],
+            "uri": [d[4] for d in details],
+            "size": pd.array([d[5] for d in details], dtype="Int64"),
+            "content_hash": [d[6] for d in details],
+            "create_time": pd.to_datetime(np.fromiter((d[7] for d in details), float, len(details)), unit="s",
+                                          utc=True),
+            "side": [p[0] for p in placed],
+            "hops": np.fromiter((p[1] for p in placed), np.int64, len(placed)),
+            # most nodes carry "{}": skip the parser for those
+            "metadata": [{} if d[8] in (None, "{}") else json.loads(d[8]) for d in details],
+        })
+        return frame
 
     @cached_property
     def edges(self) -> pd.DataFrame:
         """One row per event: source, target (node ids, the way data flows), type (INPUT / OUTPUT), path, and
         the artifact and execution resource ids."""
-        rows = []
-        for s in self._steps:
-            if s.artifact_id not in self._artifacts or s.execution_id not in self._executions:
-                continue
-            art = f"artifacts/{self._artifacts[s.artifact_id].name}"
-            exe = f"executions/{self._executions[s.execution_id].name}"
-            source, target = (art, exe) if s.type == "INPUT" else (exe, art)
-            rows.append((source, target, s.type, s.path, art.split("/", 1)[1], exe.split("/", 1)[1]))
-        return pd.DataFrame.from_records(rows, columns=_EDGE_COLUMNS)
+        rows = self._rows
+        arts = [rows[a][0] for _, a, _, _ in self._events]
+        execs = [rows[-e][0] for e, _, _, _ in self._events]
+        art_ids = [f"artifacts/{a}" for a in arts]
+        exec_ids = [f"executions/{e}" for e in execs]
+        inputs = [t == "INPUT" for _, _, t, _ in self._events]
+        return pd.DataFrame({
+            "source": [a if i else e for a, e, i in zip(art_ids, exec_ids, inputs)],
+            "target": [e if i else a for a, e, i in zip(art_ids, exec_ids, inputs)],
+            "type": [t for _, _, t, _ in self._events],
+            "path": [p for _, _, _, p in self._events],
+            "artifact": arts,
+            "execution": execs,
+        }, columns=_EDGE_COLUMNS)
 
     @property
     def artifacts(self) -> pd.DataFrame:
@@ -225,11 +234,11 @@ class LineageGraph:
     @cached_property
     def contexts(self) -> pd.DataFrame:
         """Which contexts the nodes belong to: node, context (resource id), schema_title, display_name."""
-        links = self.store.node_contexts(list(self._artifacts), list(self._executions))
+        links = self.store.node_contexts([n for n in self._rows if n > 0], [-n for n in self._rows if n < 0])
         rows = self.store.contexts_by_ids({c for _, c in links})
         records = [
             (self._key(n), resource_id_of(self.store, rows[c]), rows[c].schema_title, rows[c].display_name)
-            for n, c in links if c in rows and ((n > 0 and n in self._artifacts) or (n < 0 and -n in self._executions))
+            for n, c in links if c in rows and n in self._rows
         ]
         return pd.DataFrame.from_records(records, columns=["node", "context", "schema_title", "display_name"])
 
@@ -237,7 +246,7 @@ class LineageGraph:
     def runs(self) -> pd.DataFrame:
         """The experiment runs and pipeline runs whose executions are in the graph: experiment_name, run_name,
         run_type, state, and executions (how many of the graph's executions are theirs)."""
-        links = self.store.node_contexts([], list(self._executions))
+        links = self.store.node_contexts([], [-n for n in self._rows if n < 0])
         counts: dict[int, int] = {}
         for _, c in links:
             counts[c] = counts.get(c, 0) + 1
@@ -261,10 +270,14 @@ class LineageGraph:
     # -- objects and drawing ----------------------------------------------------------------------------------
 
     def get_artifacts(self) -> list[Artifact]:
-        return [Artifact._from_row(self.store, a) for a in self._artifacts.values()]
+        """The artifacts of the graph as Artifact objects."""
+        found = self.store.artifacts_by_ids(n for n in self._rows if n > 0)
+        return [Artifact._from_row(self.store, a) for a in found.values()]
 
     def get_executions(self) -> list[Execution]:
-        return [Execution._from_row(self.store, e) for e in self._executions.values()]
+        """The executions of the graph as Execution objects."""
+        found = self.store.executions_by_ids(-n for n in self._rows if n < 0)
+        return [Execution._from_row(self.store, e) for e in found.values()]
 
     def to_dict(self) -> dict[str, Any]:
         """The graph as plain JSON-able data for the board: {origin, direction, max_hops, nodes, edges}.

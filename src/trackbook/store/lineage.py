@@ -75,17 +75,6 @@ class Event:
     event_time: float
 
 
-@dataclass(frozen=True)
-class Step:
-    """One edge followed by a lineage walk: from `node` (signed id) through this event to its other end."""
-
-    node: int
-    artifact_id: int
-    execution_id: int
-    type: str
-    path: str | None
-
-
 _ARTIFACT_COLUMNS = (
     "id, name, schema_title, schema_version, uri, display_name, description, metadata, state, "
     "create_time, update_time, size, content_hash"
@@ -701,13 +690,15 @@ class LineageQueries:
 
     def lineage_walk(
         self, start: Sequence[int], direction: str, max_hops: int | None = None
-    ) -> tuple[set[int], list[Step]]:
+    ) -> tuple[dict[int, tuple[Any, ...]], list[tuple[int, int, str, str | None]]]:
         """The nodes reachable from the start nodes (signed ids) going `up` (towards what produced them) or
-        `down` (towards what was made from them) within `max_hops` hops (None: no limit), and the event edges
-        followed. One recursive query per 10,000 start nodes.
+        `down` (towards what was made from them) within `max_hops` hops (None: no limit), and the events
+        between them.
 
-        Without a hop limit the walk keeps no hop count, so each node is visited once even when the graph has
-        cycles; with one, rows are (node, hops) pairs bounded by the limit.
+        Returns ({signed id: (name, display_name, schema_title, state, uri, size, content_hash, create_time,
+        metadata)}, [(execution_id, artifact_id, type, path)]). One recursive query per 10,000 start nodes,
+        which also fetches the nodes' rows and events. Without a hop limit the walk keeps no hop count, so
+        each node is visited once even in a graph with cycles; with one, rows are (node, hops) pairs.
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', got {direction!r}")
@@ -718,32 +709,42 @@ class LineageQueries:
             " OR (w.node < 0 AND v.execution_id = -w.node AND v.type = ?)"
         )
         step = "CASE WHEN w.node > 0 THEN -v.execution_id ELSE v.artifact_id END"
-        nodes: set[int] = set()
-        steps: dict[tuple[int, int, str], Step] = {}
+        nodes: dict[int, tuple[Any, ...]] = {}
+        events: list[tuple[int, int, str, str | None]] = []
         for chunk in _chunks(list(dict.fromkeys(start)), 10_000):
             values = f"(VALUES {', '.join(['(?)'] * len(chunk))}) s"
             if max_hops is None:
-                sql = (
-                    f"WITH RECURSIVE walk(node) AS (SELECT column1 FROM {values}"
+                walk = (
+                    f"walk(node) AS (SELECT column1 FROM {values}"
                     f" UNION SELECT {step} FROM walk w JOIN event v ON {follow})"
-                    f" SELECT w.node, v.artifact_id, v.execution_id, v.type, v.path FROM walk w LEFT JOIN event v ON"
-                    f" {follow}"
                 )
-                args: list[Any] = [*chunk, from_artifact, from_execution, from_artifact, from_execution]
+                reached = "walk"
+                args: list[Any] = [*chunk, from_artifact, from_execution]
             else:
-                sql = (
-                    f"WITH RECURSIVE walk(node, hops) AS (SELECT column1, 0 FROM {values}"
-                    f" UNION SELECT {step}, w.hops + 1 FROM walk w JOIN event v ON {follow} WHERE w.hops < ?),"
-                    " nodes(node, hops) AS (SELECT node, MIN(hops) FROM walk GROUP BY node)"
-                    " SELECT w.node, v.artifact_id, v.execution_id, v.type, v.path FROM nodes w LEFT JOIN event v ON"
-                    f" w.hops < ? AND ({follow})"
+                walk = (
+                    f"walk(node, hops) AS (SELECT column1, 0 FROM {values}"
+                    f" UNION SELECT {step}, w.hops + 1 FROM walk w JOIN event v ON {follow} WHERE w.hops < ?)"
                 )
-                args = [*chunk, from_artifact, from_execution, max_hops, max_hops, from_artifact, from_execution]
-            for node, a, e, t, p in self.conn.execute(sql, args):
-                nodes.add(node)
-                if t is not None:
-                    steps.setdefault((a, e, t), Step(node, a, e, t, p))
-        return nodes, list(steps.values())
+                reached = "(SELECT node FROM walk GROUP BY node)"
+                args = [*chunk, from_artifact, from_execution, max_hops]
+            # One statement walks once and brings each node's row and each execution's events (whose other
+            # end is kept when it was reached too): the walk is referenced once, so it is evaluated once.
+            sql = (
+                f"WITH RECURSIVE {walk}"
+                " SELECT n.node, COALESCE(a.name, x.name), COALESCE(a.display_name, x.display_name),"
+                " COALESCE(a.schema_title, x.schema_title), COALESCE(a.state, x.state), a.uri, a.size,"
+                " a.content_hash, COALESCE(a.create_time, x.create_time), COALESCE(a.metadata, x.metadata),"
+                " v.artifact_id, v.type, v.path"
+                f" FROM {reached} n LEFT JOIN artifact a ON a.id = n.node LEFT JOIN execution x ON x.id = -n.node"
+                " LEFT JOIN event v ON v.execution_id = -n.node"
+            )
+            for row in self.conn.execute(sql, args):
+                node = row[0]
+                if row[1] is not None and node not in nodes:
+                    nodes[node] = row[1:10]
+                if row[10] is not None:
+                    events.append((-node, row[10], row[11], row[12]))
+        return nodes, list(dict.fromkeys(e for e in events if e[1] in nodes))
 
     # -- listing with filters -------------------------------------------------------------------------------
 
