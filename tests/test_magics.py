@@ -236,6 +236,29 @@ def test_board_for_an_unknown_experiment_names_the_ones_that_exist(
     assert "(experiments: 'magic-exp', 'other-exp')" in str(result.error_in_exec)
 
 
+def test_board_shows_the_current_experiment_with_the_metrics_asked_for(ip: Any) -> None:
+    trackbook.init(experiment="other-exp")
+    run(ip, "%%track c\ntrackbook.log_time_series_metrics({'loss': 3.0})\n")
+    trackbook.init(experiment="magic-exp")
+    run(ip, "%%track a\ntrackbook.log_time_series_metrics({'loss': 1.0, 'acc': 0.5})\n")
+    run(ip, "%%track b\ntrackbook.log_time_series_metrics({'loss': 2.0})\n")
+    result = run(ip, "%track board --metrics loss")
+    assert result.success, result.error_in_exec
+    board = result.result
+    try:
+        assert isinstance(board, trackbook.Board)
+        assert board.metrics == ["loss"]
+        assert sorted(board.selected) == ["a", "b"]  # the current experiment only
+    finally:
+        board.close()
+    board = run(ip, "%track board other-exp magic-exp --runs a,c").result
+    try:
+        assert board.metrics is None
+        assert sorted(board.selected) == ["a", "c"]
+    finally:
+        board.close()
+
+
 # -- the line commands --------------------------------------------------------------------------------------
 
 
