@@ -14,6 +14,7 @@ import pytest
 import vl_convert
 
 import trackbook
+from trackbook.board.html import color as board_color
 from trackbook.reduce import reduction_indices
 
 
@@ -45,6 +46,8 @@ def test_chart_overlays_every_run_of_the_current_experiment_one_color_each(tb: A
     assert spec["encoding"]["x"]["field"] == "step"
     assert spec["encoding"]["color"]["scale"]["domain"] == ["lr-0", "lr-1", "lr-2"]  # oldest first
     assert spec["title"]["text"] == "loss"
+    ids = [trackbook.ExperimentRun(f"lr-{i}", "charts")._id for i in range(3)]
+    assert spec["encoding"]["color"]["scale"]["range"] == [board_color(i) for i in ids]  # the board's colors
     rows = data(chart)
     assert len(rows) == 30
     by_run = {run: [r["value"] for r in rows if r["run"] == run] for run in ("lr-0", "lr-1", "lr-2")}

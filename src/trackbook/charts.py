@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .board.html import color as run_color
 from .reduce import reduce_minmax
 from .session import resolve
 from .store import Context, Store
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from .run import ExperimentRun
 
 X_AXES = ("step", "wall_time")
-# The color scheme grows with the number of lines so neighbours stay distinguishable.
-_SCHEMES = ((10, "tableau10"), (20, "tableau20"))
 
 
 def chart(
@@ -108,8 +107,9 @@ def _build(
         raise ValueError(f"no series {absent[0]!r} in {who} (series logged: {_listing(logged)})")
     shown = [_safe(m) for m in metrics]
     drawn = {rec["run"] for rec in records}
-    order = [label[r.id] for r in rows if label[r.id] in drawn]  # oldest first, as on the board
-    scheme = next((s for n, s in _SCHEMES if len(order) <= n), "tableau20")
+    shown_rows = [r for r in rows if label[r.id] in drawn]
+    order = [label[r.id] for r in shown_rows]  # oldest first, as on the board
+    colors = [run_color(r.id) for r in shown_rows]  # each run keeps its board color
     pick = alt.selection_point(fields=["run"], bind="legend")
     x_enc = alt.X("step:Q", title="step") if x == "step" else alt.X("wall_time:T", title="wall time")
     single_run = len(order) == 1
@@ -121,7 +121,7 @@ def _build(
             x=x_enc,
             y=alt.Y("value:Q", title=shown[0] if len(shown) == 1 else None, scale=alt.Scale(zero=False)),
             color=alt.Color(
-                "run:N", sort=order, scale=alt.Scale(domain=order, scheme=scheme),
+                "run:N", sort=order, scale=alt.Scale(domain=order, range=colors),
                 legend=None if single_run else alt.Legend(title="run", symbolType="stroke"),
             ),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
