@@ -38,7 +38,7 @@ VICTIM = textwrap.dedent(
         trackbook.log_time_series_metrics({"loss": 1.0 / step, "acc": 0.5})
         if step % 200 == 0:
             print("logged", step, time.time(), flush=True)
-            time.sleep(0.002)  # a training loop does other work between logs
+            time.sleep(0.02)  # a fast training loop: at most ~10,000 steps (20,000 points) a second
     """
 )
 
@@ -47,6 +47,7 @@ def kill_loop(kills: int, seed: int) -> dict[str, float]:
     rng = random.Random(seed)
     out = {"kills": 0, "points_logged": 0, "points_lost": 0, "max_lost_window_s": 0.0, "holes": 0,
            "integrity_failures": 0, "not_crashed": 0, "errors": 0}
+    errors: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "soak.db"
         for i in range(kills):
@@ -57,6 +58,7 @@ def kill_loop(kills: int, seed: int) -> dict[str, float]:
             if not line.startswith("started"):
                 out["errors"] += 1
                 proc.kill()
+                errors.append(f"did not start: {line!r} {proc.communicate()[1][-500:]}")
                 continue
             time.sleep(rng.uniform(0.1, 2.0))
             proc.send_signal(signal.SIGKILL)
@@ -64,6 +66,7 @@ def kill_loop(kills: int, seed: int) -> dict[str, float]:
             rest, err = proc.communicate()
             if err.strip():
                 out["errors"] += 1
+                errors.append(err[-500:])
             out["kills"] += 1
             lines = [x.split() for x in rest.splitlines()]
             progress = [(int(p[1]), float(p[2])) for p in lines if len(p) == 3 and p[0] == "logged"]  # not cut
@@ -92,6 +95,8 @@ def kill_loop(kills: int, seed: int) -> dict[str, float]:
                 out["not_crashed"] += 1
             if (i + 1) % 20 == 0:
                 print(f"  {i + 1} kills ...", file=sys.stderr, flush=True)
+    for text in errors[:3]:
+        print(f"  error: {text}", file=sys.stderr)
     return out
 
 

@@ -130,8 +130,12 @@ class Writer:
             self._wake.clear()
             if self._stop:
                 break
+            started = time.monotonic()
             ok = self._commit_pending()
-            delay = self.interval if ok else min(RETRY_MAX, max(delay * 2, 0.25))
+            # A commit that took longer than the interval is followed at once by the next one, so a backlog
+            # shrinks instead of growing (what a kill can lose is what is not yet committed).
+            spent = time.monotonic() - started
+            delay = max(self.interval - spent, 0.0) if ok else min(RETRY_MAX, max(delay * 2, 0.25))
 
     def _commit_pending(self) -> bool:
         """Commit the failed batch (if any) and then everything queued. False when a commit failed."""
