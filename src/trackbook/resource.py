@@ -248,15 +248,18 @@ class Resource:
         return out
 
     def __eq__(self, other: object) -> bool:
+        # a typed schema object (Dataset, ContainerExecution...) equals the plain one for the same row
         return (
-            type(other) is type(self)
+            isinstance(other, Resource)
+            and other._noun == self._noun
             and getattr(self, "_store", None) is not None
-            and (self._store.path, self._row.id) == (other._store.path, other._row.id)  # type: ignore[attr-defined]
+            and getattr(other, "_store", None) is not None
+            and (self._store.path, self._row.id) == (other._store.path, other._row.id)
         )
 
     def __hash__(self) -> int:
         st = getattr(self, "_store", None)
-        return hash((type(self).__name__, st.path if st else None, self._row.id))
+        return hash((self._noun, st.path if st else None, self._row.id))
 
     def __repr__(self) -> str:
         if getattr(self, "_store", None) is None:
