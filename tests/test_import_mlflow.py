@@ -176,10 +176,14 @@ def test_import_brings_every_run_param_metric_and_point(tb, sources, kind, tmp_p
     assert set(df.run_name) == {"lr-0.1", "lr-0.01", stored[ids["same-name"]].name}
     first = df[df.run_name == "lr-0.1"].iloc[0]
     assert first["param.lr"] == 0.1 and first["metric.final_acc"] == 0.93 and first["state"] == "COMPLETE"
-    # the board's change feed lists the runs and their series
-    exp_ids = [i for i, _ in store.experiment_names(["baseline"])]
-    assert {r[1] for r in store.run_versions(exp_ids)} == set(df.run_name)
-    assert len(store.series_heads([baseline._id])) == 4
+    board = trackbook.board("baseline")  # the board lists the runs with their series
+    try:
+        rows = {row["name"]: row for row in board._snapshot["runs"]}
+    finally:
+        board.close()
+    assert rows.keys() == set(df.run_name)
+    assert set(rows["lr-0.1"]["last"]) == {"loss", "train/acc", "val_acc", "final_acc"}
+    assert rows["lr-0.1"]["params"]["lr"] == 0.1 and rows["lr-0.01"]["state"] == "FAILED"
 
 
 def test_a_second_import_adds_nothing(tb, sources, tmp_path) -> None:

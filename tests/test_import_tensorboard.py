@@ -16,7 +16,6 @@ import pytest
 import trackbook
 from conftest import PYTHON, python_env
 from trackbook.importers import import_tensorboard
-from trackbook.session import resolve
 
 
 def write_logs(logdir: Path) -> dict[str, dict[str, list[tuple[int, float]]]]:
@@ -104,9 +103,12 @@ def test_import_brings_every_scalar_point_and_the_hparams(tb, logdir) -> None:
     df = trackbook.get_experiment_df("runs")
     assert set(df.run_name) == set(names) and (df.state == "COMPLETE").all()
     assert df[df.run_name == "lr-0.01"].iloc[0]["param.lr"] == 0.01
-    store = resolve()[0]
-    exp_ids = [i for i, _ in store.experiment_names(["runs"])]
-    assert {r[1] for r in store.run_versions(exp_ids)} == set(names)  # the board lists them
+    board = trackbook.board("runs")  # the board lists the runs with their series
+    try:
+        rows = {row["name"]: row for row in board._snapshot["runs"]}
+    finally:
+        board.close()
+    assert rows.keys() == set(names) and set(rows["lr-0.1"]["last"]) == {"loss", "acc/val", "hparam/best_acc"}
 
 
 def test_a_second_import_adds_nothing_and_a_grown_run_is_updated(tb, logdir) -> None:

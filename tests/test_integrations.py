@@ -22,21 +22,26 @@ import torch
 import trackbook
 from conftest import PYTHON, python_env
 from trackbook.integrations.runs import as_number, config_params, run_name_for
-from trackbook.session import resolve, session
+from trackbook.session import session
 
 torch.set_num_threads(1)
 NAME = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9a-f]{5}$"  # {model}-{YYYY-MM-DD-HH-MM-SS}-{5 hex}
 
 
 def board_view(run_name: str) -> set[str]:
-    """The series keys the board's change feed reports for a run (it reads the same store)."""
-    store = resolve()[0]
-    trackbook.flush()
-    experiments = [i for i, _ in store.experiment_names()]
-    rows = {row[1]: row[0] for row in store.run_versions(experiments)}
+    """The series keys of a run as the board shows it (its run table's last values), checking that the board
+    lists the run with the state and params the store holds."""
+    run = next(r for e in trackbook.Experiment.list() for r in trackbook.ExperimentRun.list(experiment=e)
+               if r.name == run_name)
+    board = trackbook.board(run.experiment_name)
+    try:
+        rows = {row["name"]: row for row in board._snapshot["runs"]}
+    finally:
+        board.close()
     assert run_name in rows, f"the board does not list {run_name!r}"
-    names = store.series_key_names()
-    return {names[key_id] for _, key_id, *_ in store.series_heads([rows[run_name]])}
+    row = rows[run_name]
+    assert row["state"] == run.get_state() and row["params"].keys() == run.get_params().keys()
+    return set(row["last"])
 
 
 def row_of(df: Any, run_name: str) -> Any:
