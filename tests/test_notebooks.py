@@ -102,6 +102,12 @@ def is_altair(output: Any) -> bool:
     return any(k.startswith("application/vnd.vegalite") for k in data) or "vegaEmbed" in data.get("text/html", "")
 
 
+def widgets(nb: Any) -> int:
+    """How many widgets (the board) the notebook displayed."""
+    return sum("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for c in nb.cells
+               for o in c.get("outputs", []))
+
+
 def check_quickstart(nb: Any, store: Path) -> None:
     runs = runs_in(store)
     assert len(runs) == 5
@@ -112,6 +118,7 @@ def check_quickstart(nb: Any, store: Path) -> None:
     assert "time_series_metric.train_mae" in text  # the run table was shown
     charts = [o for c in nb.cells for o in c.get("outputs", []) if is_altair(o)]
     assert len(charts) == 2, "the overlay chart and the one-run chart"
+    assert widgets(nb) == 1, "the board"
 
 
 def check_magics(nb: Any, store: Path) -> None:
@@ -123,6 +130,7 @@ def check_magics(nb: Any, store: Path) -> None:
                       auto[0]: "COMPLETE", "with-a-bug": "FAILED"}
     assert runs["short"][2]["train_mae"] == 10  # 3 epochs, then 7 more after --resume
     assert runs["with-a-bug"][2]["train_mae"] == 5  # what the failing cell logged before the error
+    assert widgets(nb) == 1, "the board"
     bug = next(c for c in nb.cells if "raises-exception" in c.metadata.get("tags", []))
     assert "ValueError" in outputs_text(bug)
     listing = outputs_text(nb.cells[-1])
