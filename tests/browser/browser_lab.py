@@ -59,6 +59,10 @@ def running_lab(root: Path, work: Path, *, timeout: float = 90.0) -> Iterator[La
     token = secrets.token_hex(16)
     for d in ("cfg", "rt", "ipy", "settings", "ws", "data"):
         (work / d).mkdir(parents=True, exist_ok=True)
+    # No "get notified about news?" toast over the page (and no attempt to fetch news).
+    notes = work / "settings" / "@jupyterlab" / "apputils-extension"
+    notes.mkdir(parents=True, exist_ok=True)
+    (notes / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(work / "cfg"),
@@ -75,9 +79,9 @@ def running_lab(root: Path, work: Path, *, timeout: float = 90.0) -> Iterator[La
     cmd = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--allow-root", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+        "--allow-root", "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
         "--LabApp.extension_manager=readonly", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--ServerApp.disable_check_xsrf=False",
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)

@@ -1,0 +1,162 @@
+"""The board in a real JupyterLab (and Notebook 7) in headless Chromium: rows, drawn curves, a live update
+while a later cell is still running, selection both ways, sorting, filtering, differences only, a pinned
+baseline, theming, and a hostile param value shown as text. Saves screenshots under artifacts/browser/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from browser_lab import Lab, canvas_ink, cell_text_output, open_notebook, run_cell, wait_cell_done
+
+pytestmark = pytest.mark.browser
+HOSTILE = "<img src=x onerror=alert(1)>"
+SECONDS = 1000  # Playwright timeouts are in ms; these are bounds against hangs, not speed checks
+
+
+def board_in_cell(page: Any, index: int) -> Any:
+    return page.locator(".jp-Cell").nth(index).locator(".jp-OutputArea-output .trackbook")
+
+
+def names(board: Any, visible_only: bool = False) -> list[str]:
+    rows = board.locator("tbody tr[data-run]")
+    out = []
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        if visible_only and not row.is_visible():
+            continue
+        out.append(row.locator("td").nth(1).inner_text())
+    return out
+
+
+def chart(board: Any, key: str) -> Any:
+    return board.locator("figure.tb-chart").filter(has=board.page.locator(".tb-chart-title", has_text=key)).first
+
+
+def test_board_in_jupyterlab(lab: Lab, page: Any, artifacts: Path) -> None:
+    p = page.page
+    open_notebook(p, lab, "board.ipynb")
+    run_cell(p, 0)
+    run_cell(p, 1)
+    board = board_in_cell(p, 1)
+
+    # Rows are real table rows holding the run names as text; the state shows as a badge.
+    board.locator("tbody tr[data-run]").nth(2).wait_for(timeout=60 * SECONDS)
+    assert sorted(names(board)) == ["alpha", "beta", "gamma"]
+    badges = board.locator("tbody .tb-badge").all_inner_texts()
+    assert sorted(badges) == ["complete", "complete", "failed"]
+
+    # A hostile param value is text: shown literally, no element made from it, no alert.
+    notes = board.locator("tbody td", has_text="onerror").all_inner_texts()
+    assert notes == [HOSTILE] * 3
+    assert board.locator("img").count() == 0
+
+    # Curves were drawn: pixels on each chart's canvas.
+    canvases = ".jp-Cell:nth-child(2) .trackbook canvas"
+    p.wait_for_function(
+        "(sel) => [...document.querySelectorAll(sel)].length === 2 && [...document.querySelectorAll(sel)]"
+        ".every(c => Number(c.dataset.lines) === 3)", arg=canvases, timeout=30 * SECONDS)
+    assert all(ink > 2000 for ink in canvas_ink(p, ".trackbook canvas")), canvas_ink(p, ".trackbook canvas")
+    board.screenshot(path=str(artifacts / "board.png"))
+
+    # Live: a later cell trains while the board watches; the new run and its points arrive while the
+    # kernel is still busy running that cell.
+    run_cell(p, 2, wait=False)
+    loss = chart(board, "loss").locator("canvas")
+    status = p.wait_for_function(
+        "([table, canvas]) => { const names = [...table.querySelectorAll('tbody tr td:nth-child(2)')]"
+        ".map(td => td.textContent);"
+        " const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status;"
+        " return names.includes('live-run') && Number(canvas.dataset.lines) === 4 ? k : ''; }",
+        arg=[board.locator("table").element_handle(), loss.element_handle()], timeout=60 * SECONDS,
+    ).json_value()
+    assert status == "busy", "the live run should appear while the training cell is still running"
+    first = int(loss.get_attribute("data-points"))
+    status = p.wait_for_function(
+        "([c, n]) => Number(c.dataset.points) > n + 5 ? "
+        "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status : ''",
+        arg=[loss.element_handle(), first], timeout=30 * SECONDS).json_value()
+    assert status == "busy", "new points should be drawn while the training cell is still running"
+    live_row = board.locator("tbody tr[data-run]", has_text="live-run")
+    assert live_row.locator(".tb-badge").inner_text() == "running"
+    wait_cell_done(p, 2)
+    live_row.locator(".tb-badge", has_text="complete").wait_for(timeout=30 * SECONDS)
+
+    # Selection from Python reaches the checkboxes ...
+    run_cell(p, 3)
+    p.wait_for_function(
+        "(t) => [...t.querySelectorAll('tbody tr[data-run]')].filter(r => r.querySelector('input').checked)"
+        ".map(r => r.children[1].textContent).join() === 'alpha'",
+        arg=board.locator("table").element_handle(), timeout=30 * SECONDS)
+    # ... and clicks (shift-click for a range) reach Python. Rows are newest first: live-run, gamma, beta, alpha.
+    assert names(board) == ["live-run", "gamma", "beta", "alpha"]
+    board.locator("tbody tr[data-run]", has_text="gamma").locator("td").nth(1).click()
+    board.locator("tbody tr[data-run]", has_text="alpha").locator("td").nth(1).click(modifiers=["Shift"])
+    p.wait_for_timeout(300)
+    run_cell(p, 4)
+    assert cell_text_output(p, 4).strip() == "['alpha', 'beta', 'gamma']"
+
+    # Sort by name; filter; differences only; a pinned baseline shows deltas.
+    board.locator("thead button.tb-sort", has_text="run").click()
+    assert names(board) == ["alpha", "beta", "gamma", "live-run"]
+    board.locator("input.tb-filter").fill("note=<img")
+    board.locator("label", has_text="differences only").locator("input").check()
+    header = board.locator("thead th")
+    assert header.filter(has_text="batch_size").is_hidden()  # 32 for every run shown
+    assert header.filter(has_text="lr").first.is_visible()
+    assert names(board, visible_only=True) == ["alpha", "beta", "gamma"]
+    board.locator("tbody tr[data-run]", has_text="alpha").locator("button.tb-pin").click()
+    assert board.locator("tbody tr[data-run]", has_text="beta").locator(".tb-delta").count() >= 1
+    board.locator("input.tb-filter").fill("")
+    assert len(names(board, visible_only=True)) == 4
+
+    # The theme follows JupyterLab's (light to dark), through its CSS variables.
+    fg_light = board.evaluate("el => getComputedStyle(el).getPropertyValue('--tb-fg')")
+    p.evaluate("() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }")
+    p.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30 * SECONDS)
+    p.wait_for_timeout(500)
+    assert board.evaluate("el => getComputedStyle(el).getPropertyValue('--tb-fg')") != fg_light
+    board.screenshot(path=str(artifacts / "board-dark.png"))
+
+    # An empty experiment says how to log a first run.
+    run_cell(p, 5)
+    empty = board_in_cell(p, 5).locator(".tb-empty")
+    empty.wait_for(timeout=30 * SECONDS)
+    assert "No runs yet in experiment 'nothing-here'" in empty.inner_text()
+    assert "trackbook.start_run(" in empty.inner_text()
+
+    assert page.dialogs == [], page.dialogs
+    assert page.errors == [], page.errors
+
+
+def test_board_in_notebook_7(lab: Lab, page: Any) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import trackbook\n"
+        "trackbook.init(store='nb7.db', experiment='nb7')\n"
+        "for name in ['one', 'two']:\n"
+        "    trackbook.start_run(name)\n"
+        "    for s in range(50):\n"
+        "        trackbook.log_time_series_metrics({'loss': 1 / (s + 1)}, step=s)\n"
+        "    trackbook.end_run()\n"
+        "trackbook.board('nb7')"
+    )]
+    nbformat.write(nb, lab.root / "nb7.ipynb")
+    p = page.page
+    p.goto(lab.notebook_url("nb7.ipynb", app="notebook"))
+    p.wait_for_function(
+        "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=90 * SECONDS)
+    page.errors.clear()  # Notebook 7.6 itself throws one settings-schema error while loading; ours come later
+    run_cell(p, 0)
+    board = p.locator(".jp-OutputArea-output .trackbook")
+    board.locator("tbody tr[data-run]").nth(1).wait_for(timeout=60 * SECONDS)
+    assert sorted(names(board)) == ["one", "two"]
+    p.wait_for_function(
+        "() => { const c = document.querySelector('.trackbook canvas'); return c && Number(c.dataset.lines) === 2; }",
+        timeout=30 * SECONDS)
+    assert canvas_ink(p, ".trackbook canvas")[0] > 2000
+    assert page.errors == [], page.errors
