@@ -16,6 +16,7 @@ from .execution import Execution, start_execution
 from .experiment import Experiment
 from .lineage import lineage
 from .pipeline import Input, Output, PipelineJob, component, log
+from .report import report
 from .run import ExperimentRun
 from .states import ArtifactState, ExecutionState
 from .store import Store
@@ -104,6 +105,7 @@ __all__ = [
     "log_params",
     "log_time_series_metrics",
     "metadata",
+    "report",
     "start_execution",
     "start_run",
 ]

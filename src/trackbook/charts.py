@@ -45,13 +45,13 @@ def chart(
     reduced to about 4 points per pixel of width, the same M4 reduction the board uses. ValueError when
     nothing matches, naming what exists.
     """
-    from .tracking import _experiments
+    from .tracking import find_experiments
 
     metrics = _metric_list(metric)
     _check_layout(x, width, height)
     st, writer = resolve(store)
     writer.flush()
-    exps = _experiments(st, experiment)
+    exps = find_experiments(st, experiment)
     names = {e.id: e.name for e in exps}
     rows = st.runs(list(names))
     where = _describe(exps)

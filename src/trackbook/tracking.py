@@ -159,7 +159,7 @@ def history(
     """
     st, writer = resolve(store)
     writer.flush()
-    exps = _experiments(st, experiment)
+    exps = find_experiments(st, experiment)
     names = {e.id: e.name for e in exps}
     rows = st.runs(list(names))
     if runs is not None:
@@ -205,7 +205,7 @@ def _active_run(method: str) -> ExperimentRun:
     return session.run
 
 
-def _experiments(st: Store, experiment: str | Sequence[str] | None) -> list[Any]:
+def find_experiments(st: Store, experiment: str | Sequence[str] | None) -> list[Any]:
     """Store rows of the named experiments (NotFound for a missing one); None: current, else all."""
     from .exceptions import NotFound
 
