@@ -121,11 +121,15 @@ class Experiment:
         credentials: Any = None,
         store: str | Store | None = None,
     ) -> list[Experiment]:
-        """Every experiment in the store, oldest first."""
-        if filter is not None:
-            raise NotImplementedError("Experiment.list(filter=...) is not supported yet; list all and filter in Python")
+        """Every experiment in the store, oldest first; `filter` is a Vertex filter (display_name="e*",
+        create_time>"2024-01-01T00:00:00Z", ...) ANDed with schema_title="system.Experiment", as in Vertex."""
         st, writer = resolve(store)
-        return [cls._from_row(st, writer, row) for row in st.experiments()]
+        if filter is None:
+            return [cls._from_row(st, writer, row) for row in st.experiments()]
+        from . import filters
+
+        where = filters.And((filters.Cmp("schema_title", "=", "system.Experiment"), filters.resolve(filter, "context")))
+        return [cls._from_row(st, writer, row) for row in st.list_nodes("context", where) if row.experiment_id == 0]
 
     # -- properties ---------------------------------------------------------------------------------------
 
