@@ -243,3 +243,13 @@ def _expressions(draw, depth: int):
     if op == "AND":
         return f"({left_text}) AND ({right_text})", lambda r: left(r) and right(r)
     return f"({left_text}) OR ({right_text})", lambda r: left(r) or right(r)
+
+
+def test_experiment_list_takes_a_filter(tb) -> None:
+    for name in ("alpha", "beta", "alps"):
+        tb.init(experiment=name)
+    tb.Context.create("system.Pipeline", resource_id="alpine")  # not an experiment: never listed
+    assert [e.name for e in tb.Experiment.list(filter='display_name="al*"')] == ["alpha", "alps"]
+    assert [e.name for e in tb.Experiment.list(filter='NOT name="beta"')] == ["alpha", "alps"]
+    with pytest.raises(FilterError, match="position 0"):
+        tb.Experiment.list(filter="uri=1")
