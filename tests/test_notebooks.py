@@ -119,6 +119,7 @@ def check_quickstart(nb: Any, store: Path) -> None:
     charts = [o for c in nb.cells for o in c.get("outputs", []) if is_altair(o)]
     assert len(charts) == 2, "the overlay chart and the one-run chart"
     assert widgets(nb) == 1, "the board"
+    assert_report(store.parent / "auto-mpg-report.html", sorted(runs))
 
 
 def check_magics(nb: Any, store: Path) -> None:
@@ -135,6 +136,14 @@ def check_magics(nb: Any, store: Path) -> None:
     assert "ValueError" in outputs_text(bug)
     listing = outputs_text(nb.cells[-1])
     assert "with-a-bug" in listing and "FAILED" in listing
+    assert_report(store.parent / "auto-mpg-magics.html", [n for n in runs if n != "with-a-bug"])  # shared before
+
+
+def assert_report(path: Path, run_names: list[str]) -> None:
+    """The Share cell wrote the HTML report, listing every run (tests/test_report.py checks it in depth)."""
+    html = path.read_text(encoding="utf-8")
+    static = html.split("<noscript>", 1)[1].split("</noscript>", 1)[0]
+    assert all(f">{name}<" in static for name in run_names)
 
 
 CHECKS = {"quickstart": check_quickstart, "magics": check_magics}
