@@ -45,6 +45,8 @@ def write_mlflow(uri: str) -> dict[str, str]:
     with mlflow.start_run(run_name="lr-0.01") as run:
         mlflow.log_param("lr", 0.01)
         mlflow.log_metric("loss", 2.0, step=0)
+        mlflow.log_metric("loss", 1.5, step=1)
+        mlflow.log_metric("loss", 1.2, step=1)  # step 1 again, as a resumed training logs it
         ids["failed"] = run.info.run_id
         mlflow.end_run(status="FAILED")
     with mlflow.start_run(run_name="lr-0.1") as run:  # MLflow allows a second run of the same name
@@ -130,11 +132,15 @@ def check_every_point(client_uri: str, ids: dict[str, str], store_runs: dict[str
                 actual = list(zip(got.step.tolist(), wall, got.value.tolist()))
                 assert len(actual) == len(expected)
                 assert all(e[:2] == a[:2] and same(e[2], a[2]) for e, a in zip(expected, actual)), (label, key)
-            else:  # repeated steps: every point, numbered in logging order
+            elif len(set(steps)) == 1:  # all at one step: every point, numbered in logging order
                 ordered = sorted(points, key=lambda p: (p.timestamp, p.step))
                 assert got.step.tolist() == list(range(len(points)))
                 assert wall == [p.timestamp for p in ordered]
                 assert all(same(p.value, v) for p, v in zip(ordered, got.value.tolist())), (label, key)
+            else:  # some steps logged again: the later point of each step
+                latest = {p.step: p for p in sorted(points, key=lambda p: (p.timestamp, p.step))}
+                assert got.step.tolist() == sorted(latest)
+                assert [latest[s].value for s in sorted(latest)] == got.value.tolist(), (label, key)
 
 
 def imported_runs() -> dict[str, Any]:
@@ -156,10 +162,11 @@ def test_import_brings_every_run_param_metric_and_point(tb, sources, kind, tmp_p
     assert (summary.runs_imported, summary.runs_updated, summary.runs_unchanged, summary.runs_left_out) == (6, 0, 0, 1)
     assert summary.experiments == {"baseline": 3, "other": 3}
     assert sorted(summary.experiments_created) == ["baseline", "other"]
-    assert summary.points == 40 * 2 + 4 + 1 + 1 + 1 + 5 + 1
+    assert summary.points == 40 * 2 + 4 + 1 + 2 + 1 + 5 + 1
     text = str(summary)
     assert "6 imported, 0 updated, 0 already imported and unchanged (skipped), 1 deleted in the source" in text
-    assert "'loss' has 5 points whose steps repeat" in text and "imported as 'lr-0.1-" in text
+    assert "'loss' has 5 points at one step" in text and "imported as 'lr-0.1-" in text
+    assert "baseline/lr-0.01: 'loss' was logged again at 1 step it already had" in text
     stored = imported_runs()
     check_every_point(client_uri, ids, stored)
     baseline = stored[ids["lr-0.1"]]
@@ -244,7 +251,7 @@ def test_reading_needs_no_mlflow_install(sources, tmp_path) -> None:
     )
     out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=python_env(), timeout=300)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["6", str(40 * 2 + 4 + 1 + 1 + 1 + 5 + 1)]
+    assert out.stdout.split() == ["6", str(40 * 2 + 4 + 1 + 2 + 1 + 5 + 1)]
 
 
 def test_the_command_line_imports_with_a_progress_bar_and_a_summary(sources, tmp_path) -> None:

@@ -167,3 +167,82 @@ def test_what_is_not_a_logdir_is_refused_clearly(tb, tmp_path) -> None:
     with pytest.raises(TypeError, match="experiment must be a str, got int"):
         import_tensorboard(tmp_path / "empty", experiment=3)  # type: ignore[arg-type]
     assert trackbook.Experiment.list() == []
+
+
+# -- the reader keeps what TensorBoard keeps -------------------------------------------------------------------
+
+
+def scalar_event(step: int, tag: str, value: float, wall: float) -> Any:
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    return event_pb2.Event(step=step, wall_time=wall,
+                           summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)]))
+
+
+def write_records(path: Path, events: list[Any]) -> None:
+    """Events as a TFRecord file through tensorboard's own record writer."""
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        writer = RecordWriter(f)
+        for event in events:
+            writer.write(event.SerializeToString())
+        writer.flush()
+
+
+def as_tensorboard_shows(run_dir: Path) -> dict[str, list[tuple[int, int, float]]]:
+    """tensorboard's reader, with the later point kept where a tag repeats a step (trackbook keeps one)."""
+    out = {}
+    for tag, points in reader_points(run_dir).items():
+        latest = {step: (step, wall, value) for step, wall, value in points}
+        out[tag] = [latest[s] for s in sorted(latest)]
+    return out
+
+
+def test_restarts_are_purged_as_tensorboard_purges_them(tb, tmp_path) -> None:
+    from tensorboard.compat.proto import event_pb2
+
+    root = tmp_path / "restarts"
+    t0 = 1_700_000_000.0
+    # file_version 2: a SessionLog.START at step 4 orphans every earlier point at step >= 4
+    v2 = [event_pb2.Event(wall_time=t0, file_version="brain.Event:2")]
+    v2 += [scalar_event(s, "loss", 1.0 / (s + 1), t0 + s) for s in range(8)]
+    v2 += [scalar_event(s, "acc", s / 10, t0 + s) for s in range(8)]
+    restart = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
+    v2 += [event_pb2.Event(step=4, wall_time=t0 + 20, session_log=restart)]
+    v2 += [scalar_event(s, "loss", 0.5 / (s + 1), t0 + 20 + s) for s in range(4, 10)]
+    write_records(root / "v2" / "events.out.tfevents.1700000000.host.1.0", v2)
+    # file_version 1: a tag going back to step 3 orphans that tag's points at step >= 3 only
+    v1 = [event_pb2.Event(wall_time=t0, file_version="brain.Event:1")]
+    for s in range(6):
+        v1 += [scalar_event(s, "loss", float(s), t0 + s), scalar_event(s, "acc", s / 10, t0 + s)]
+    v1 += [scalar_event(s, "loss", 10.0 + s, t0 + 10 + s) for s in range(3, 5)]
+    write_records(root / "v1" / "events.out.tfevents.1700000000.host.2.0", v1)
+    # a resumed PyTorch run: the second writer logs steps 5..9 again with no restart marker
+    from torch.utils.tensorboard import SummaryWriter
+
+    for attempt in range(2):
+        writer = SummaryWriter(str(root / "resumed"), filename_suffix=f".{attempt}")
+        for step in range(5 * attempt, 10):
+            writer.add_scalar("loss", 100.0 * attempt + step, step)
+        writer.close()
+    summary = import_tensorboard(root)
+    for run in ("v1", "v2", "resumed"):
+        assert stored_points(run, "restarts") == as_tensorboard_shows(root / run), run
+    assert stored_points("v2", "restarts")["acc"] == [(s, round((t0 + s) * 1000), np.float32(s / 10)) for s in range(4)]
+    assert [v for _, _, v in stored_points("v1", "restarts")["loss"]] == [0, 1, 2, 13, 14]
+    assert [v for _, _, v in stored_points("resumed", "restarts")["loss"]] == [0, 1, 2, 3, 4, 105, 106, 107, 108, 109]
+    assert "restarts/resumed: 'loss' was logged again at 5 steps it already had" in str(summary)
+
+
+def test_a_record_still_being_written_ends_the_reading_of_its_file(tb, tmp_path) -> None:
+    from tensorboard.compat.proto import event_pb2
+
+    path = tmp_path / "live" / "run" / "events.out.tfevents.1700000000.host.3.0"
+    events = [event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2")]
+    events += [scalar_event(s, "loss", float(s), 1.7e9 + s) for s in range(5)]
+    write_records(path, events)
+    path.write_bytes(path.read_bytes()[:-7])  # the writer was cut off in the middle of the last record
+    import_tensorboard(tmp_path / "live")
+    assert [s for s, _, _ in stored_points("run", "live")["loss"]] == [0, 1, 2, 3]

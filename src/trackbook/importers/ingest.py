@@ -4,8 +4,9 @@ Rules every importer shares:
 - a run already imported (same tool and source identity) is skipped when its source is unchanged, and
   brought up to date (new points added, params/metrics/state refreshed) when it changed;
 - a point keeps its step and value exactly and its wall time to the millisecond (the store's precision);
-- a series whose steps repeat or go below 0 in the source (MLflow's `log_metric` without a step puts every
-  point at step 0) keeps every point, numbered 0, 1, 2, ... in logging order, and the summary says so;
+- a series whose points all share one step, or has negative steps (MLflow's `log_metric` without a step puts
+  every point at step 0), keeps every point, numbered 0, 1, 2, ... in logging order; a series that logged some
+  steps again (a resumed training) keeps the later point of each; the summary names every such series;
 - names that trackbook cannot store as they are (too long, control characters, a run name already taken in
   the experiment) are adjusted, and the summary says so.
 """
@@ -150,26 +151,42 @@ def _params(params: dict[str, Any]) -> dict[str, Any]:
 def _series(store: Store, source: SourceRun, raw: dict[str, Series], summary: ImportSummary) -> list[SeriesData]:
     out: list[SeriesData] = []
     for key, s in raw.items():
-        steps, wall, values, renumbered = normalize(s)
-        if renumbered:
+        steps, wall, values, change = normalize(s)
+        if change == "renumbered":
             summary.notes.append(
-                f"{source.label}: {key!r} has {len(steps):,} points whose steps repeat (or are negative) in the "
+                f"{source.label}: {key!r} has {len(steps):,} points at one step (or at negative steps) in the "
                 f"source; they are numbered 0..{len(steps) - 1} in logging order"
+            )
+        elif change:
+            summary.notes.append(
+                f"{source.label}: {key!r} was logged again at {change:,} step{'s' if change != 1 else ''} it already "
+                "had (a resumed training); the later point of each is kept"
             )
         out.append(SeriesData(store.key_id(_key(key)), steps, wall, values))
     return out
 
 
-def normalize(s: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """(steps, wall_ms, values, renumbered): steps kept when unique and >= 0, else 0..n-1 in logging order."""
+def normalize(s: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | int | None]:
+    """(steps, wall_ms, values, change) with unique steps >= 0, in step order.
+
+    Unique steps are kept as they are (change None). Points all at one step, or at negative steps, are numbered
+    0..n-1 in logging order, the order the source lists them ("renumbered"). Otherwise the later-logged point
+    of a repeated step wins, as a resumed training supersedes the first attempt (change: how many steps repeat).
+    """
     steps = np.asarray(s.steps, dtype=np.int64)
     wall = np.asarray(s.wall_ms, dtype=np.int64)
     values = np.asarray(s.values, dtype=np.float64)
     n = len(steps)
     if n == 0:
-        return steps, wall, values, False
-    if steps.min() >= 0 and len(np.unique(steps)) == n:
+        return steps, wall, values, None
+    distinct = np.unique(steps)
+    if steps.min() >= 0 and len(distinct) == n:
         order = np.argsort(steps, kind="stable")
-        return steps[order], wall[order], values[order], False
-    order = np.lexsort((np.arange(n), steps, wall))  # by wall time, then the source's step, then read order
-    return np.arange(n, dtype=np.int64), wall[order], values[order], True
+        return steps[order], wall[order], values[order], None
+    if steps.min() < 0 or len(distinct) == 1:
+        return np.arange(n, dtype=np.int64), wall, values, "renumbered"
+    by_step = np.argsort(steps, kind="stable")  # within a step, logging order
+    last = np.r_[steps[by_step][1:] != steps[by_step][:-1], True]
+    keep = by_step[last]
+    repeated = int(np.sum(np.bincount(np.searchsorted(distinct, steps)) > 1))
+    return steps[keep], wall[keep], values[keep], repeated

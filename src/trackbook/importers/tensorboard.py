@@ -3,21 +3,19 @@
 Each folder holding tfevents files is a run, named by its path under the log directory (`lr-0.01/train`; the
 log directory itself by its own name); all runs go into one experiment (default: the log directory's name).
 Scalars, written the TF1 way (`simple_value`, e.g. PyTorch's SummaryWriter) or the TF2 way (tensors of the
-scalars plugin, e.g. `tf.summary.scalar`), become series with their steps, values and wall times, every point
-(tensorboard's reader with no sampling). HParams (`add_hparams`, `hp.hparams`) become params. Images,
-histograms, audio, text and graphs are not imported; the summary counts them. As in TensorBoard, points
-orphaned by a restart (steps logged again after a crash) are dropped in favour of the newer ones.
+scalars plugin, e.g. `tf.summary.scalar`), become series with their steps, values and wall times: every point,
+no sampling (`tfevents` reads the files; it keeps what TensorBoard's own reader keeps, orphaned points of a
+restart purged the same way). HParams (`add_hparams`, `hp.hparams`) become params. Images, histograms, audio,
+text and graphs are not imported; the summary counts them.
 
-Reading needs the `tensorboard` package (not TensorFlow).
+Reading needs the `tensorboard` package (its protos), not TensorFlow.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -27,9 +25,9 @@ from .ingest import clean_name, ingest
 from .progress import Progress
 from .source import RunContent, Series, SourceRun
 from .summary import ImportSummary
+from .tfevents import read_run
 
 TOOL = "tensorboard"
-_NOT_IMPORTED = {"images": "image", "audio": "audio", "histograms": "histogram", "distributions": "histogram"}
 
 
 def import_tensorboard(
@@ -52,12 +50,12 @@ def import_tensorboard(
     root = Path(logdir).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"no TensorBoard log directory at {root}")
-    accumulator = _tensorboard()
+    _tensorboard()
     name = experiment or clean_name(root.resolve().name, "tensorboard")
     st, writer = resolve(store)
     writer.flush()
     summary = ImportSummary(TOOL, str(logdir), st.path)
-    sources = [_source(accumulator, root, run_dir, files, children, name) for run_dir, files, children in _runs(root)]
+    sources = [_source(root, run_dir, files, children, name) for run_dir, files, children in _runs(root)]
     if not sources:
         raise ValueError(f"{root} holds no TensorBoard event files (events.out.tfevents.*)")
     bar = Progress(len(sources), "tensorboard", enabled=progress)
@@ -67,15 +65,14 @@ def import_tensorboard(
     return summary
 
 
-def _tensorboard() -> Any:
+def _tensorboard() -> None:
     try:
-        from tensorboard.backend.event_processing import event_accumulator
+        import tensorboard.compat.proto.event_pb2  # noqa: F401
     except ImportError:
         raise ImportError(
             "importing TensorBoard logs needs the tensorboard package: pip install tensorboard "
             "(or pip install 'trackbook[integrations]')"
         ) from None
-    return event_accumulator
 
 
 def _run_dirs(root: Path) -> list[tuple[Path, list[Path]]]:
@@ -114,8 +111,7 @@ def _is_timestamp(name: str) -> bool:
         return False
 
 
-def _source(accumulator: Any, root: Path, run_dir: Path, files: list[Path], children: list[Path],
-            experiment: str) -> SourceRun:
+def _source(root: Path, run_dir: Path, files: list[Path], children: list[Path], experiment: str) -> SourceRun:
     relative = run_dir.relative_to(root).as_posix()
     name = run_dir.resolve().name if relative == "." else relative
     # A run's first event file is named after its writer (time, host, pid): the run's identity for good.
@@ -124,9 +120,9 @@ def _source(accumulator: Any, root: Path, run_dir: Path, files: list[Path], chil
     fingerprint = ";".join(f"{f.parent.name}/{f.name}:{f.stat().st_size}" for f in every)
 
     def load() -> RunContent:
-        content = _content(accumulator, run_dir, relative)
+        content = _content(files, relative)
         for child in children:
-            extra = _content(accumulator, child, child.relative_to(root).as_posix())
+            extra = _content(sorted(child.glob("*tfevents*")), child.relative_to(root).as_posix())
             content.params.update(extra.params)
             for key, series in extra.series.items():
                 content.series.setdefault(key, series)
@@ -136,91 +132,33 @@ def _source(accumulator: Any, root: Path, run_dir: Path, files: list[Path], chil
     return SourceRun(TOOL, source_id, fingerprint, experiment, name, load)
 
 
-def _content(accumulator: Any, run_dir: Path, relative: str) -> RunContent:
-    from tensorboard.util import tensor_util
-
-    everything = {
-        accumulator.SCALARS: 0,
-        accumulator.TENSORS: 0,
-        accumulator.IMAGES: 1,
-        accumulator.AUDIO: 1,
-        accumulator.HISTOGRAMS: 1,
-        accumulator.COMPRESSED_HISTOGRAMS: 1,
-    }
-    acc = accumulator.EventAccumulator(str(run_dir), size_guidance=everything)
-    acc.Reload()
-    tags = acc.Tags()
-    series: dict[str, Series] = {}
-    for tag in tags.get("scalars", []):
-        events = acc.Scalars(tag)
-        series[tag] = Series(
-            np.array([e.step for e in events], dtype=np.int64),
-            np.array([round(e.wall_time * 1000) for e in events], dtype=np.int64),
-            np.array([e.value for e in events], dtype=np.float64),
+def _content(files: list[Path], relative: str) -> RunContent:
+    events = read_run(files)
+    series = {
+        tag: Series(
+            np.array([p[0] for p in points], dtype=np.int64),
+            np.array([round(p[1] * 1000) for p in points], dtype=np.int64),
+            np.array([p[2] for p in points], dtype=np.float64),
         )
-    skipped: Counter[str] = Counter()
-    for label in set(_NOT_IMPORTED.values()):
-        skipped[label] = len({t for kind, lab in _NOT_IMPORTED.items() if lab == label for t in tags.get(kind, [])})
-    for tag in tags.get("tensors", []):
-        plugin = acc.SummaryMetadata(tag).plugin_data.plugin_name
-        if plugin == "scalars":
-            events = acc.Tensors(tag)
-            series[tag] = Series(
-                np.array([e.step for e in events], dtype=np.int64),
-                np.array([round(e.wall_time * 1000) for e in events], dtype=np.int64),
-                np.array([float(tensor_util.make_ndarray(e.tensor_proto).item()) for e in events], dtype=np.float64),
-            )
-        elif plugin != "hparams":
-            skipped[plugin or "tensor"] += 1
-    params = _hparams(acc)
-    try:
-        first = float(acc.FirstEventTimestamp())
-    except ValueError:
-        first = time.time()
+        for tag, points in events.scalars.items()
+    }
+    first = events.first_wall_time if events.first_wall_time is not None else time.time()
     last = max((int(s.wall_ms.max()) for s in series.values() if len(s.wall_ms)), default=int(first * 1000))
     notes = []
-    if sum(skipped.values()):
-        parts = ", ".join(f"{n} {kind} tag{'s' if n != 1 else ''}" for kind, n in sorted(skipped.items()) if n)
+    if events.skipped:
+        parts = ", ".join(f"{n} {kind} tag{'s' if n != 1 else ''}" for kind, n in sorted(events.skipped.items()))
         notes.append(f"not imported (only scalars are): {parts}")
+    if events.unreadable:
+        notes.append(f"{relative}: reading stopped at a record that does not parse in {', '.join(events.unreadable)}")
     return RunContent(
         state="COMPLETE",
         create_time=first,
         end_time=max(last / 1000, first),
         heartbeat=None,
         description=None,
-        params=params,
+        params=events.hparams,
         metrics={},
         series=series,
-        origin={"logdir_run": relative, "event_files": sorted(p.name for p in run_dir.glob("*tfevents*"))},
+        origin={"logdir_run": relative, "event_files": [f.name for f in files]},
         notes=notes,
     )
-
-
-def _hparams(acc: Any) -> dict[str, Any]:
-    """The hyperparameters of an HParams session (session_start_info), as params."""
-    try:
-        from tensorboard.plugins.hparams import plugin_data_pb2
-    except ImportError:
-        return {}
-    try:
-        contents = acc.PluginTagToContent("hparams")
-    except KeyError:  # no HParams in this run
-        return {}
-    out: dict[str, Any] = {}
-    for content in contents.values():
-        try:
-            data = plugin_data_pb2.HParamsPluginData.FromString(content)
-        except Exception:
-            continue
-        if not data.HasField("session_start_info"):
-            continue
-        for key, value in data.session_start_info.hparams.items():
-            kind = value.WhichOneof("kind")
-            if kind == "number_value":
-                number = value.number_value
-                out[key] = int(number) if number.is_integer() and abs(number) < 2**53 else number
-            elif kind == "string_value":
-                out[key] = value.string_value
-            elif kind == "bool_value":
-                out[key] = value.bool_value
-    return out
