@@ -202,17 +202,19 @@ def test_frameworks_imported_after_autolog_are_patched_when_imported(tmp_path) -
         "import sys, trackbook\n"
         f"trackbook.init(experiment='late', store={str(tmp_path / 'late.db')!r})\n"
         "trackbook.autolog()\n"
-        "assert 'sklearn' not in sys.modules\n"
+        "assert 'sklearn' not in sys.modules and 'xgboost' not in sys.modules\n"
         "import numpy as np\n"
         "from sklearn.linear_model import LinearRegression\n"
+        "import xgboost\n"
         "x = np.arange(20.0).reshape(10, 2)\n"
         "LinearRegression().fit(x, x[:, 0] * 2)\n"
+        "xgboost.XGBRegressor(n_estimators=2, n_jobs=1).fit(x, x[:, 0])\n"
         "print([r.name.split('-')[0] for r in trackbook.ExperimentRun.list()])\n"
         "print(trackbook.ExperimentRun.list()[0].get_metrics()['training_r2_score'])\n"
     )
     out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=python_env(), timeout=300)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split("\n")[:2] == ["['LinearRegression']", "1.0"]
+    assert out.stdout.split("\n")[:2] == ["['LinearRegression', 'XGBRegressor']", "1.0"]
 
 
 def test_an_experiment_deleted_under_autolog_warns_instead_of_breaking_training(auto) -> None:
