@@ -5,6 +5,10 @@ The run rule: an explicit `run` wins; else the active run (`start_run`) is used 
 is started in the given or current experiment, named after the model and the time like Vertex's autologged
 runs (`{model}-{YYYY-MM-DD-HH-MM-SS}-{5 hex}`), made the active run while training, and ended when
 training ends (COMPLETE, or FAILED when training raised).
+
+The step rule: a training logs at the framework's own steps, except that a training joining a run which
+already has points at those steps continues after them (a second `fit` into the same run does not overwrite
+the first one's curve): every step of that training is shifted by the same amount.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ class TrainingRun:
         self.owned = False  # whether this object started the run (and so ends it)
         self._last: dict[str, float | int] = {}
         self._warned: set[str] = set()
+        self._base = 0  # the last step the run had when this training joined it
+        self._shift: int | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -76,6 +82,7 @@ class TrainingRun:
             self.end(ExecutionState.FAILED)
         self._last = {}
         given = self._given_run
+        self._shift = None
         if isinstance(given, ExperimentRun):
             self.run, self.owned = given, False
         elif isinstance(given, str):
@@ -88,6 +95,7 @@ class TrainingRun:
             self.run, self.owned = ExperimentRun.create(name, experiment=experiment), True
             if session.experiment is not None and session.experiment == experiment and session.run is None:
                 session.run = self.run  # the user's own log_* calls during training land in it too
+        self._base = 0 if self.owned else _last_step(self.run)
         return self.run
 
     def end(self, state: Any = ExecutionState.COMPLETE) -> None:
@@ -127,6 +135,10 @@ class TrainingRun:
         """Log the numeric entries of `logs` as one point per key at `step` (None: the next step)."""
         values = self.numbers(logs, prefix)
         if self.run is not None and values:
+            if step is not None:
+                if self._shift is None:
+                    self._shift = self._base + 1 - step if self._base > 0 and step <= self._base else 0
+                step += self._shift
             self.run.log_time_series_metrics(values, step=step)
             self._last.update(values)
         return values
@@ -169,8 +181,13 @@ class TrainingRun:
         given = state.get("_given_run")
         if isinstance(given, ExperimentRun):
             state["_given_run"] = None  # a run handle holds threads and connections
-        state.update(run=None, owned=False, _last={})
+        state.update(run=None, owned=False, _last={}, _base=0, _shift=None)
         return state
+
+
+def _last_step(run: ExperimentRun) -> int:
+    """The largest step the run has logged (0 when none)."""
+    return max(run._max_step, run._auto_step or 0)
 
 
 def as_number(value: Any) -> float | int | None:
