@@ -277,6 +277,8 @@ def test_what_is_not_an_mlflow_source_is_refused_clearly(tb, tmp_path) -> None:
         import_mlflow("http://localhost:5000")
     with pytest.raises(TypeError, match="uri must be a str or a path, got int"):
         import_mlflow(5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="store must be a path or a Store, got int"):
+        import_mlflow(tmp_path, store=5)  # type: ignore[arg-type]
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
     with pytest.raises(ValueError, match="not an MLflow tracking store"):

@@ -231,6 +231,8 @@ def test_keras_callback_needs_an_experiment_and_checks_its_arguments(tb) -> None
         Callback(log_every_n_steps=0)
     with pytest.raises(TypeError, match="run must be an ExperimentRun or a run name, got int"):
         Callback(run=3)
+    with pytest.raises(TypeError, match="params must be a dict of name to value, got list"):
+        Callback(params=[("lr", 0.1)])
     # an explicit experiment works without init(experiment=...)
     callback = Callback(experiment="elsewhere", run_name="named")
     keras_model().fit(x, y, epochs=1, callbacks=[callback], verbose=0)

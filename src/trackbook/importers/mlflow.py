@@ -56,6 +56,8 @@ def import_mlflow(
     """
     started = time.monotonic()
     kind, path = parse_uri(uri)
+    if store is not None and not isinstance(store, (str, os.PathLike, Store)):
+        raise TypeError(f"store must be a path or a Store, got {type(store).__name__}")
     st, writer = resolve(store)
     writer.flush()
     summary = ImportSummary(TOOL, str(uri), st.path)

@@ -52,6 +52,8 @@ def import_tensorboard(
         raise FileNotFoundError(f"no TensorBoard log directory at {root}")
     _tensorboard()
     name = experiment or clean_name(root.resolve().name, "tensorboard")
+    if store is not None and not isinstance(store, (str, os.PathLike, Store)):
+        raise TypeError(f"store must be a path or a Store, got {type(store).__name__}")
     st, writer = resolve(store)
     writer.flush()
     summary = ImportSummary(TOOL, str(logdir), st.path)

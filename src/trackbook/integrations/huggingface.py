@@ -17,7 +17,7 @@ from typing import Any
 
 from ..states import ExecutionState
 from .frameworks import require
-from .runs import TrainingRun
+from .runs import TrainingRun, extra_params
 
 transformers = require("transformers", "transformers", "trackbook.integrations.huggingface")
 
@@ -64,7 +64,7 @@ class Callback(transformers.TrainerCallback):  # type: ignore[misc]
         self.tracking = TrainingRun(
             run=run, experiment=experiment, run_name=run_name, feature="trackbook.integrations.huggingface.Callback"
         )
-        self.extra_params = dict(params or {})
+        self.extra_params = extra_params(params)
         self._training = False
 
     @property

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..states import ExecutionState
 from .frameworks import require
-from .runs import TrainingRun
+from .runs import TrainingRun, extra_params
 
 
 def _import_keras() -> Any:
@@ -66,7 +66,7 @@ class Callback(keras.callbacks.Callback):  # type: ignore[misc]
         self.tracking = TrainingRun(
             run=run, experiment=experiment, run_name=run_name, feature="trackbook.integrations.keras.Callback"
         )
-        self.extra_params = dict(params or {})
+        self.extra_params = extra_params(params)
         self.log_every_n_steps = log_every_n_steps
         self._in_fit = False
         self._global_step = 0

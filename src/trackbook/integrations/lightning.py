@@ -20,7 +20,7 @@ from typing import Any
 
 from ..states import ExecutionState
 from .frameworks import require
-from .runs import TrainingRun
+from .runs import TrainingRun, extra_params
 
 
 def _import_lightning() -> tuple[Any, Any]:
@@ -66,7 +66,7 @@ class Logger(_LightningLogger):  # type: ignore[misc]
         )
         self._short_id = uuid.uuid4().hex[:5]
         self._run_name = run_name
-        self._pending: dict[str, Any] = dict(params or {})
+        self._pending: dict[str, Any] = extra_params(params)
         self._started = False
 
     # -- what Lightning asks of a logger ----------------------------------------------------------------

@@ -185,6 +185,15 @@ class TrainingRun:
         return state
 
 
+def extra_params(params: object) -> dict[str, Any]:
+    """The `params=` a callback was given, checked: a mapping of name to value (None: none)."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of name to value, got {type(params).__name__}")
+    return dict(params)
+
+
 def _last_step(run: ExperimentRun) -> int:
     """The largest step the run has logged (0 when none)."""
     return max(run._max_step, run._auto_step or 0)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..states import ExecutionState
 from .frameworks import require
-from .runs import TrainingRun
+from .runs import TrainingRun, extra_params
 
 xgb = require("xgboost", "xgboost", "trackbook.integrations.xgboost")
 
@@ -49,7 +49,7 @@ class Callback(xgb.callback.TrainingCallback):  # type: ignore[misc]
         self.tracking = TrainingRun(
             run=run, experiment=experiment, run_name=run_name, feature="trackbook.integrations.xgboost.Callback"
         )
-        self.extra_params = dict(params or {})
+        self.extra_params = extra_params(params)
         self.model_name = "xgboost"
 
     @property
