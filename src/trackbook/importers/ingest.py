@@ -35,6 +35,7 @@ def ingest(sources: Sequence[SourceRun], store: Store, summary: ImportSummary, p
     """Write `sources` into `store`, counting what happened in `summary`."""
     known = store.imported_runs(summary.tool)
     experiments: dict[str, Experiment] = {}
+    taken: dict[int, set[str]] = {}  # run names per experiment, read once
     for source in sources:
         previous = known.get(source.source_id)
         if previous is not None and previous.fingerprint == source.fingerprint:
@@ -73,8 +74,12 @@ def ingest(sources: Sequence[SourceRun], store: Store, summary: ImportSummary, p
             experiment = experiments.get(source.experiment)
             if experiment is None:
                 experiment = experiments[source.experiment] = _experiment(source.experiment, store, summary)
-            name = _run_name(store, experiment, source, summary)
+            names = taken.get(experiment._id)
+            if names is None:
+                names = taken[experiment._id] = store.run_names(experiment._id)
+            name = _run_name(names, source, summary)
             _, points = _create(store, experiment, name, content.create_time, common)
+            names.add(name)
             summary.runs_imported += 1
             exp_name = experiment.name
         summary.experiments[exp_name] = summary.experiments.get(exp_name, 0) + 1
@@ -110,9 +115,8 @@ def _experiment_name_of(store: Store, experiment_id: int) -> str:
     return row.name if row is not None else "?"
 
 
-def _run_name(store: Store, experiment: Experiment, source: SourceRun, summary: ImportSummary) -> str:
+def _run_name(taken: set[str], source: SourceRun, summary: ImportSummary) -> str:
     name = clean_name(source.name, source.source_id[:32] or "run")
-    taken = store.run_names(experiment._id)
     if name not in taken:
         return name
     suffix = "".join(ch for ch in source.source_id if ch.isalnum())[-8:] or "imported"
