@@ -400,6 +400,7 @@ def test_huggingface_callback_records_arguments_logs_and_the_trainer_summary(tb,
     assert metrics["train_runtime"] == summary["train_runtime"] and metrics["train_loss"] == summary["train_loss"]
     assert metrics["eval_loss"] == final["eval_loss"]  # the evaluation after training is the final value
     assert "train_runtime" not in board_view(run.name)  # a summary, not a curve
+    assert row_of(tb.get_experiment_df(), run.name)["metric.eval_loss"] == final["eval_loss"]
 
 
 # -- XGBoost ---------------------------------------------------------------------------------------------------------
