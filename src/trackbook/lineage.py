@@ -177,11 +177,13 @@ class LineageGraph:
     def nodes(self) -> pd.DataFrame:
         """One row per node: id, kind, resource_id, display_name, schema_title, state, uri, size, content_hash,
         create_time (UTC), side (start / upstream / downstream), hops from the start, metadata (a dict).
-        Sorted by hops, then kind and creation time."""
+        Sorted by hops."""
         rows, sides = self._rows, self._sides
-        order = sorted(rows, key=lambda n: (sides.get(n, _START)[1], n < 0, rows[n][7], n))
+        placed_by_node = {n: sides.get(n, _START) for n in rows}
+        hop_of = {n: p[1] for n, p in placed_by_node.items()}
+        order = sorted(rows, key=hop_of.__getitem__)  # stable: each walk's breadth-first order within a hop
         details = [rows[n] for n in order]
-        placed = [sides.get(n, _START) for n in order]
+        placed = [placed_by_node[n] for n in order]
         names = [d[0] for d in details]
         frame = pd.DataFrame({
             "id": [f"{'artifacts' if n > 0 else 'executions'}/{name}" for n, name in zip(order, names)],

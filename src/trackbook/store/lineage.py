@@ -696,9 +696,10 @@ class LineageQueries:
         between them.
 
         Returns ({signed id: (name, display_name, schema_title, state, uri, size, content_hash, create_time,
-        metadata)}, [(execution_id, artifact_id, type, path)]). One recursive query per 10,000 start nodes,
-        which also fetches the nodes' rows and events. Without a hop limit the walk keeps no hop count, so
-        each node is visited once even in a graph with cycles; with one, rows are (node, hops) pairs.
+        metadata)}, [(execution_id, artifact_id, type, path)]). The walk is one recursive statement per 10,000
+        start nodes, writing the reached ids into a connection-local temporary table; three joins then read the
+        nodes' rows and their events. Without a hop limit the walk keeps no hop count, so each node is visited
+        once even in a graph with cycles; with one, its rows are (node, hops) pairs bounded by the limit.
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', got {direction!r}")
@@ -709,8 +710,9 @@ class LineageQueries:
             " OR (w.node < 0 AND v.execution_id = -w.node AND v.type = ?)"
         )
         step = "CASE WHEN w.node > 0 THEN -v.execution_id ELSE v.artifact_id END"
-        nodes: dict[int, tuple[Any, ...]] = {}
-        events: list[tuple[int, int, str, str | None]] = []
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS lineage_node (node INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM lineage_node")  # what the previous walk left
         for chunk in _chunks(list(dict.fromkeys(start)), 10_000):
             values = f"(VALUES {', '.join(['(?)'] * len(chunk))}) s"
             if max_hops is None:
@@ -718,33 +720,36 @@ class LineageQueries:
                     f"walk(node) AS (SELECT column1 FROM {values}"
                     f" UNION SELECT {step} FROM walk w JOIN event v ON {follow})"
                 )
-                reached = "walk"
+                reached = "SELECT node FROM walk WHERE true"
                 args: list[Any] = [*chunk, from_artifact, from_execution]
             else:
                 walk = (
                     f"walk(node, hops) AS (SELECT column1, 0 FROM {values}"
                     f" UNION SELECT {step}, w.hops + 1 FROM walk w JOIN event v ON {follow} WHERE w.hops < ?)"
                 )
-                reached = "(SELECT node FROM walk GROUP BY node)"
+                reached = "SELECT DISTINCT node FROM walk WHERE true"
                 args = [*chunk, from_artifact, from_execution, max_hops]
-            # One statement walks once and brings each node's row and each execution's events (whose other
-            # end is kept when it was reached too): the walk is referenced once, so it is evaluated once.
-            sql = (
-                f"WITH RECURSIVE {walk}"
-                " SELECT n.node, COALESCE(a.name, x.name), COALESCE(a.display_name, x.display_name),"
-                " COALESCE(a.schema_title, x.schema_title), COALESCE(a.state, x.state), a.uri, a.size,"
-                " a.content_hash, COALESCE(a.create_time, x.create_time), COALESCE(a.metadata, x.metadata),"
-                " v.artifact_id, v.type, v.path"
-                f" FROM {reached} n LEFT JOIN artifact a ON a.id = n.node LEFT JOIN execution x ON x.id = -n.node"
-                " LEFT JOIN event v ON v.execution_id = -n.node"
+            conn.execute(
+                f"WITH RECURSIVE {walk} INSERT INTO lineage_node (node) {reached} ON CONFLICT (node) DO NOTHING",
+                args,
             )
-            for row in self.conn.execute(sql, args):
-                node = row[0]
-                if row[1] is not None and node not in nodes:
-                    nodes[node] = row[1:10]
-                if row[10] is not None:
-                    events.append((-node, row[10], row[11], row[12]))
-        return nodes, list(dict.fromkeys(e for e in events if e[1] in nodes))
+        nodes: dict[int, tuple[Any, ...]] = {
+            r[0]: r[1:] for r in conn.execute(
+                "SELECT n.node, a.name, a.display_name, a.schema_title, a.state, a.uri, a.size, a.content_hash,"
+                " a.create_time, a.metadata FROM lineage_node n JOIN artifact a ON a.id = n.node WHERE n.node > 0"
+            )
+        }
+        nodes.update((r[0], r[1:]) for r in conn.execute(
+            "SELECT n.node, x.name, x.display_name, x.schema_title, x.state, NULL, NULL, NULL, x.create_time,"
+            " x.metadata FROM lineage_node n JOIN execution x ON x.id = -n.node WHERE n.node < 0"
+        ))
+        events = [
+            e for e in conn.execute(
+                "SELECT v.execution_id, v.artifact_id, v.type, v.path FROM lineage_node n"
+                " JOIN event v ON v.execution_id = -n.node WHERE n.node < 0"
+            ) if e[1] in nodes
+        ]
+        return nodes, events
 
     # -- listing with filters -------------------------------------------------------------------------------
 
