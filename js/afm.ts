@@ -70,5 +70,10 @@ export function render({ model, el }: { model: Model; el: HTMLElement }): () => 
     loadTrait(store, model);
   }
   const view = new BoardView(el, model, store);
-  return () => view.destroy();
+  // The kernel stops following the store once every view of a board is gone (its output was cleared).
+  model.send({ type: "view", open: true });
+  return () => {
+    view.destroy();
+    model.send({ type: "view", open: false });
+  };
 }

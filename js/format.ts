@@ -50,3 +50,13 @@ export function formatDateTime(epochSeconds: number | null | undefined): string 
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
   );
 }
+
+/** A start time in little room: the time of day when it is today, else the date and time to the minute. */
+export function formatWhen(epochSeconds: number | null | undefined, now = Date.now() / 1000): string {
+  if (epochSeconds === null || epochSeconds === undefined || !Number.isFinite(epochSeconds)) return "";
+  const d = new Date(epochSeconds * 1000);
+  const today = new Date(now * 1000);
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  if (d.toDateString() === today.toDateString()) return time;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

@@ -3,10 +3,13 @@
  * params, summary metrics and the last value of each series. Sort by any column, filter by text, hide
  * columns, show only params that differ, select runs (click, shift-click for a range) and pin a baseline
  * run to see every other run's deltas against it. Everything from the store is set as text, never markup.
- * Sorting reorders the existing rows, and live updates rewrite only the rows that changed.
+ * Up to ALL_ROWS runs every row is in the DOM; past that the body is a window over the sorted, filtered
+ * runs (the rows in view plus a margin, spacers for the rest), so sorting or filtering 1,000s of runs
+ * costs a few dozen rows, and column widths are fixed from every run's text so they never jump.
+ * Live updates rewrite only the rows that changed.
  */
 import { colorOf } from "./colors";
-import { formatDateTime, formatDelta, formatDuration, formatValue } from "./format";
+import { formatDateTime, formatDelta, formatDuration, formatValue, formatWhen } from "./format";
 import type { RunRow } from "./protocol";
 import type { BoardStore, Change } from "./store";
 import {
@@ -48,8 +51,12 @@ interface RowEls {
   check: HTMLInputElement;
   pin: HTMLButtonElement;
   cells: HTMLTableCellElement[];
-  text: string;
 }
+
+/** Tables up to this many runs keep every row in the DOM; larger ones render a window. */
+export const ALL_ROWS = 200;
+const OVERSCAN = 12;
+const LEAD_WIDTH = 70;
 
 const KNOWN_STATES = new Set(["running", "complete", "failed", "crashed", "new", "cancelled", "cached"]);
 const GROUP_TAG: Record<string, string> = { param: "param", metric: "metric", last: "last" };
@@ -68,7 +75,16 @@ export class RunTable {
   private allBox: HTMLInputElement;
   private columns: Column[] = [];
   private colSig = "";
-  private rows = new Map<number, RowEls>();
+  private rows = new Map<number, RowEls>(); // row elements made so far (in the DOM or not)
+  private texts = new Map<number, string>(); // what the filter searches, per run
+  private scroller: HTMLElement;
+  private topPad: HTMLTableRowElement;
+  private bottomPad: HTMLTableRowElement;
+  private rowHeight = 0;
+  private windowKey = "";
+  private frame = 0;
+  private widths = new Map<string, number>();
+  private numeric = new Map<string, number>(); // per column: numbers minus other values seen
   private order: number[] = [];
   private visible: number[] = [];
   private anchor: number | null = null;
@@ -115,6 +131,10 @@ export class RunTable {
 
     const scroller = document.createElement("div");
     scroller.className = "tb-table-scroll";
+    this.scroller = scroller;
+    scroller.addEventListener("scroll", () => this.scheduleWindow());
+    this.topPad = spacer();
+    this.bottomPad = spacer();
     this.table = document.createElement("table");
     this.table.className = `tb-table ${this.uid}`;
     this.thead = document.createElement("thead");
@@ -141,6 +161,7 @@ export class RunTable {
 
   destroy(): void {
     window.clearInterval(this.timer);
+    if (this.frame) cancelAnimationFrame(this.frame);
     if (this.pending) window.clearTimeout(this.pending);
     this.el.remove();
   }
@@ -162,13 +183,13 @@ export class RunTable {
         if (!run) {
           els?.tr.remove();
           this.rows.delete(id);
-        } else if (els) {
-          this.fillRow(els, run);
-        } else {
-          const created = this.makeRow(run);
-          this.rows.set(id, created);
-          this.tbody.append(created.tr);
+          this.texts.delete(id);
+          continue;
         }
+        this.texts.set(id, searchText(run));
+        if (els?.tr.isConnected) this.fillRow(els, run);
+        else this.rows.delete(id); // made again, up to date, when it scrolls into view
+        this.growWidths(run);
       }
     }
     this.schedule();
@@ -178,16 +199,10 @@ export class RunTable {
   restyle(): void {
     const sel = new Set(this.host.selection());
     const base = this.host.baseline();
-    const hov = this.host.hovered();
     for (const [id, els] of this.rows) {
-      const on = sel.has(id);
-      if (els.check.checked !== on) els.check.checked = on;
-      els.tr.classList.toggle("tb-selected", on);
-      els.tr.setAttribute("aria-selected", on ? "true" : "false");
-      const isBase = id === base;
-      els.tr.classList.toggle("tb-baseline", isBase);
-      els.pin.setAttribute("aria-pressed", isBase ? "true" : "false");
+      if (els.tr.isConnected) this.styleRow(id, els, sel, base);
     }
+    const hov = this.host.hovered();
     if (this.lastHover !== hov) {
       if (this.lastHover !== null) this.rows.get(this.lastHover)?.tr.classList.remove("tb-hovered");
       if (hov !== null) this.rows.get(hov)?.tr.classList.add("tb-hovered");
@@ -196,12 +211,24 @@ export class RunTable {
     this.updateStatus();
   }
 
+  private styleRow(id: number, els: RowEls, sel: Set<number>, base: number): void {
+    const on = sel.has(id);
+    if (els.check.checked !== on) els.check.checked = on;
+    els.tr.classList.toggle("tb-selected", on);
+    els.tr.setAttribute("aria-selected", on ? "true" : "false");
+    const isBase = id === base;
+    els.tr.classList.toggle("tb-baseline", isBase);
+    els.pin.setAttribute("aria-pressed", isBase ? "true" : "false");
+    els.tr.classList.toggle("tb-hovered", id === this.host.hovered());
+  }
+
   /** The baseline changed: every delta is rewritten. */
   rebaseline(): void {
     const store = this.host.store;
-    for (const [id, els] of this.rows) {
+    for (const [id, els] of [...this.rows]) {
       const run = store.runs.get(id);
-      if (run) this.fillRow(els, run);
+      if (run && els.tr.isConnected) this.fillRow(els, run);
+      else this.rows.delete(id);
     }
     this.restyle();
   }
@@ -212,18 +239,40 @@ export class RunTable {
     const store = this.host.store;
     this.columns = columnsFor(store.runs.values(), store.keys);
     this.colSig = this.columns.map((c) => c.id).join("\u0000");
+    this.rows.clear();
+    this.texts.clear();
+    this.widths.clear();
+    this.numeric.clear();
+    for (const run of store.runs.values()) {
+      this.texts.set(run.id, searchText(run));
+      this.growWidths(run);
+    }
     this.buildHeader();
     this.buildMenu();
-    this.rows.clear();
-    this.tbody.replaceChildren();
-    const frag = document.createDocumentFragment();
-    for (const run of store.runs.values()) {
-      const els = this.makeRow(run);
-      this.rows.set(run.id, els);
-      frag.append(els.tr);
-    }
-    this.tbody.append(frag);
+    this.windowKey = "";
     this.refresh();
+  }
+
+  /** Widen columns to fit this run's text (widths never shrink while the board is open, so nothing jumps). */
+  private growWidths(run: RunRow): void {
+    const now = Date.now() / 1000;
+    for (const col of this.columns) {
+      let text = "";
+      if (col.kind === "state") text = run.state;
+      else if (col.kind === "start") text = formatWhen(run.start, now);
+      else if (col.kind === "duration") text = "00h 00m";
+      else text = formatValue(cellValue(run, col, now));
+      const extra = col.kind === "metric" || col.kind === "last" ? 9 : col.kind === "state" ? 3 : 0; // delta, badge
+      if (col.group !== "run") {
+        const v = cellValue(run, col, now);
+        if (v !== undefined) {
+          const num = typeof v === "number" || typeof v === "bigint";
+          this.numeric.set(col.id, (this.numeric.get(col.id) ?? 0) + (num ? 1 : -1));
+        }
+      }
+      const w = Math.min(280, Math.max(48, (text.length + extra) * 7 + 18));
+      if (w > (this.widths.get(col.id) ?? 0)) this.widths.set(col.id, w);
+    }
   }
 
   private buildHeader(): void {
@@ -232,12 +281,18 @@ export class RunTable {
     const lead = document.createElement("th");
     lead.className = "tb-lead";
     lead.scope = "col";
+    lead.style.width = `${LEAD_WIDTH}px`;
     lead.append(this.allBox);
     tr.append(lead);
     for (const col of this.columns) {
       const th = document.createElement("th");
       th.scope = "col";
       th.dataset.col = col.id;
+      const labelWidth = Math.min(280, col.label.length * 7.5 + 30);
+      const width = Math.max(this.widths.get(col.id) ?? 48, labelWidth);
+      this.widths.set(col.id, width);
+      th.style.width = `${width}px`;
+      if (col.kind === "duration" || (this.numeric.get(col.id) ?? 0) > 0) th.classList.add("tb-num");
       const btn = document.createElement("button");
       btn.type = "button";
       btn.className = "tb-sort";
@@ -311,7 +366,7 @@ export class RunTable {
       cells.push(td);
       tr.append(td);
     }
-    const els: RowEls = { tr, check, pin, cells, text: "" };
+    const els: RowEls = { tr, check, pin, cells };
     this.fillRow(els, run);
     return els;
   }
@@ -320,7 +375,6 @@ export class RunTable {
     const now = Date.now() / 1000;
     const base = this.host.baseline();
     const baseRun = base >= 0 && base !== run.id ? this.host.store.runs.get(base) : undefined;
-    els.text = searchText(run);
     els.tr.dataset.state = run.state.toLowerCase();
     this.columns.forEach((col, i) => {
       const td = els.cells[i];
@@ -334,7 +388,8 @@ export class RunTable {
           return;
         }
         case "start":
-          setText(td, formatDateTime(run.start));
+          setText(td, formatWhen(run.start, now));
+          td.title = formatDateTime(run.start);
           return;
         case "duration":
           setText(td, formatDuration(durationOf(run, now)));
@@ -377,7 +432,6 @@ export class RunTable {
 
   private refresh(): void {
     this.sortNow();
-    this.applyFilter();
     this.applyHiding();
     this.restyle();
   }
@@ -387,17 +441,7 @@ export class RunTable {
     const col = this.columns.find((c) => c.id === view.sort) ?? this.columns.find((c) => c.id === "start");
     const runs = [...this.host.store.runs.values()];
     const sorted = col ? sortRuns(runs, col, view.desc, Date.now() / 1000) : runs;
-    const order = sorted.map((r) => r.id);
-    const same = order.length === this.order.length && order.every((id, i) => id === this.order[i]);
-    this.order = order;
-    if (!same) {
-      const frag = document.createDocumentFragment();
-      for (const id of order) {
-        const els = this.rows.get(id);
-        if (els) frag.append(els.tr);
-      }
-      this.tbody.append(frag);
-    }
+    this.order = sorted.map((r) => r.id);
     for (const th of this.thead.querySelectorAll("th[data-col]")) {
       const id = (th as HTMLElement).dataset.col;
       if (id === view.sort) th.setAttribute("aria-sort", view.desc ? "descending" : "ascending");
@@ -408,17 +452,74 @@ export class RunTable {
 
   private applyFilter(): void {
     const filter = this.host.view().filter.trim();
-    const visible: number[] = [];
-    for (const id of this.order) {
-      const els = this.rows.get(id);
-      if (!els) continue;
-      const show = !filter || matchesFilter(this.host.store.runs.get(id) as RunRow, filter, els.text);
-      if (els.tr.hidden === show) els.tr.hidden = !show;
-      if (show) visible.push(id);
-    }
-    this.visible = visible;
+    const store = this.host.store;
+    this.visible = filter
+      ? this.order.filter((id) => {
+          const run = store.runs.get(id);
+          return run !== undefined && matchesFilter(run, filter, this.texts.get(id) ?? searchText(run));
+        })
+      : [...this.order];
     if (this.host.view().diff) this.applyHiding();
+    this.renderWindow();
     this.updateStatus();
+  }
+
+  private scheduleWindow(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.renderWindow();
+    });
+  }
+
+  /** Put the rows in view (all of them for small tables) between two spacers. */
+  private renderWindow(): void {
+    const total = this.visible.length;
+    let start = 0;
+    let end = total;
+    const h = this.rowHeight || 26;
+    if (total > ALL_ROWS) {
+      const top = this.scroller.scrollTop;
+      const view = this.scroller.clientHeight || 360;
+      start = Math.max(0, Math.floor(top / h) - OVERSCAN);
+      end = Math.min(total, Math.ceil((top + view) / h) + OVERSCAN);
+    }
+    const ids = this.visible.slice(start, end);
+    const key = `${start}:${total}:${ids.join(",")}`;
+    if (key === this.windowKey) return;
+    this.windowKey = key;
+    const store = this.host.store;
+    const sel = new Set(this.host.selection());
+    const base = this.host.baseline();
+    const rows: HTMLTableRowElement[] = [];
+    ids.forEach((id, i) => {
+      let els = this.rows.get(id);
+      const run = store.runs.get(id);
+      if (!run) return;
+      if (!els) {
+        els = this.makeRow(run);
+        this.rows.set(id, els);
+      }
+      els.tr.setAttribute("aria-rowindex", String(start + i + 2));
+      this.styleRow(id, els, sel, base);
+      rows.push(els.tr);
+    });
+    this.topPad.style.height = `${start * h}px`;
+    this.bottomPad.style.height = `${(total - end) * h}px`;
+    this.topPad.hidden = start === 0;
+    this.bottomPad.hidden = end === total;
+    this.tbody.replaceChildren(this.topPad, ...rows, this.bottomPad);
+    this.table.setAttribute("aria-rowcount", String(total + 1));
+    if (!this.rowHeight && rows.length) {
+      const measured = rows[0].getBoundingClientRect().height;
+      if (measured > 0) {
+        this.rowHeight = measured;
+        if (total > ALL_ROWS) {
+          this.windowKey = "";
+          this.renderWindow();
+        }
+      }
+    }
   }
 
   /** Hide columns the user hid, and with "differences only" the params equal across the shown runs. */
@@ -438,10 +539,13 @@ export class RunTable {
     const css = rules.length ? `${rules.join(",\n")} { display: none; }` : "";
     if (this.style.textContent !== css) this.style.textContent = css;
     this.table.dataset.hiddenColumns = String(rules.length);
+    let width = LEAD_WIDTH;
+    for (const c of this.columns) if (!hidden.has(c.id)) width += this.widths.get(c.id) ?? 48;
+    this.table.style.width = `${width}px`;
   }
 
   private updateStatus(): void {
-    const total = this.rows.size;
+    const total = this.host.store.runs.size;
     const sel = this.host.selection();
     const shown = this.visible.length;
     const parts = [`${total} run${total === 1 ? "" : "s"}`];
@@ -458,6 +562,7 @@ export class RunTable {
     if (i < 0) return;
     const now = Date.now() / 1000;
     for (const [id, els] of this.rows) {
+      if (!els.tr.isConnected) continue;
       const run = this.host.store.runs.get(id);
       if (run && run.state === "RUNNING") setText(els.cells[i], formatDuration(durationOf(run, now)));
     }
@@ -516,6 +621,14 @@ export class RunTable {
 function numeric(td: HTMLElement, v: unknown): void {
   const num = typeof v === "number" || typeof v === "bigint";
   if (td.classList.contains("tb-num") !== num) td.classList.toggle("tb-num", num);
+}
+
+function spacer(): HTMLTableRowElement {
+  const tr = document.createElement("tr");
+  tr.className = "tb-spacer";
+  tr.setAttribute("aria-hidden", "true");
+  tr.append(document.createElement("td"));
+  return tr;
 }
 
 function setText(td: HTMLElement, text: string): void {

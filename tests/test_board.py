@@ -440,3 +440,41 @@ def _wait(condition: Any, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+def test_a_board_whose_views_are_gone_sleeps_and_wakes_with_a_snapshot(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    run = trackbook.start_run("r")
+    board = Board("exp", live=False)
+    wire = Wire(board)
+    board._on_message(board, {"type": "view", "open": True}, [])
+    board._on_message(board, {"type": "view", "open": False}, [])  # the output was cleared
+    run.log_time_series_metrics({"loss": 1.0}, step=1)
+    trackbook.flush()
+    board.refresh()
+    assert wire.messages == []  # asleep: nothing read, nothing sent
+    board._on_message(board, {"type": "view", "open": True}, [])
+    board.refresh()
+    (snap,) = wire.of("snapshot")
+    assert snap["seq"] == 1 and [r["name"] for r in snap["runs"]] == ["r"]
+    assert [p.steps.tolist() for p in wire.parts("snapshot")] == [[1]]
+    trackbook.end_run()
+    board.close()
+
+
+def test_a_quiet_board_refreshes_its_saved_snapshot(tb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackbook.board import widget
+
+    monkeypatch.setattr(widget, "QUIET", 0.0)
+    trackbook.init(experiment="exp")
+    run = trackbook.start_run("r")
+    board = Board("exp", live=False)
+    assert snapshot_parts(board) == []
+    run.log_time_series_metrics({"loss": 1.0}, step=1)
+    trackbook.flush()
+    board.refresh()  # sends the delta
+    board.refresh()  # quiet since: the trait catches up
+    assert board._snapshot["seq"] == 1
+    assert [p.steps.tolist() for p in snapshot_parts(board)] == [[1]]
+    trackbook.end_run()
+    board.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
@@ -35,6 +36,8 @@ HISTORY_MESSAGES = 256  # deltas kept for a resync; an older gap gets a fresh sn
 HISTORY_BYTES = 32 << 20
 INITIAL_BUDGET = 0.4  # seconds spent reading series before the board first shows; the rest streams in
 TICK_BUDGET = 0.15  # seconds of series reading per message while loading
+QUIET = 5.0  # seconds without changes after which the saved snapshot trait is brought up to date
+SNAPSHOT_MAX_BYTES = 2 << 20  # curves kept in that trait at most; beyond, it holds the table only
 
 
 class Board(anywidget.AnyWidget):
@@ -102,6 +105,9 @@ class Board(anywidget.AnyWidget):
         self._requests: deque[dict[str, Any]] = deque()
         self._syncing = False
         self._closed = False
+        self._views = 0
+        self._dormant = False
+        self._changed_at = 0.0
         self._feed.scan(force=True)
         self._feed.load(INITIAL_BUDGET)
         header, parts = self._feed.snapshot()
@@ -277,8 +283,19 @@ class Board(anywidget.AnyWidget):
     # -- messages ----------------------------------------------------------------------------------------
 
     def _on_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
-        """Requests from the browser: "hello"/"resync" (with the last seq it has) and "range" (a zoom)."""
-        if not isinstance(content, dict) or content.get("type") not in ("hello", "resync", "range"):
+        """Requests from the browser: "hello"/"resync" (with the last seq it has), "range" (a zoom) and
+        "view" (a view of the board opened or closed)."""
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "view":
+            with self._lock:
+                self._views = max(0, self._views + (1 if content.get("open") else -1))
+                if self._views == 0:
+                    self._dormant = True  # every view is gone (the output was cleared): stop working
+            self._follower.poke()
+            return
+        if kind not in ("hello", "resync", "range"):
             return
         self._requests.append(content)
         self._follower.poke()
@@ -290,6 +307,10 @@ class Board(anywidget.AnyWidget):
         if self._closed:
             return
         with self._lock:
+            if self._dormant:
+                if self._views == 0:
+                    return
+                self._wake()
             while self._requests:
                 self._answer(self._requests.popleft())
             feed = self._feed
@@ -297,10 +318,36 @@ class Board(anywidget.AnyWidget):
             parts = delta.parts + feed.load(TICK_BUDGET)
             if delta or parts:
                 self._send_delta(delta, parts)
+                self._changed_at = time.monotonic()
             if delta.selection_changed:  # after the rows of the runs it names
                 self._set_selection_traits()
             if feed.pending:  # more series to load: come straight back
                 self._follower.poke()
+            elif self._changed_at and time.monotonic() - self._changed_at > QUIET:
+                self._changed_at = 0.0
+                self._refresh_snapshot()
+
+    def _wake(self) -> None:
+        """A view opened on a board that slept: bring it up to date with a snapshot under a new seq."""
+        self._dormant = False
+        self._requests.clear()
+        self._feed.scan(force=True)
+        self._feed.load(TICK_BUDGET)
+        self._seq += 1
+        self._history.clear()
+        self._history_bytes = 0
+        header, parts = self._feed.snapshot()
+        headers, data = pack(parts)
+        self._send_msg({"type": "snapshot", "seq": self._seq, **header, "series": headers}, [data])
+        self._set_selection_traits()
+
+    def _refresh_snapshot(self) -> None:
+        """After a quiet spell, put the current data in the `_snapshot` trait, so a notebook saved with its
+        widget state shows it without a kernel. Skipped when the curves would make the trait too large."""
+        header, parts = self._feed.snapshot()
+        if sum(16 * len(p.steps) for p in parts) > SNAPSHOT_MAX_BYTES:
+            header, parts = header, []
+        self._snapshot = self._snapshot_state(header, parts)
 
     def _send_delta(self, delta: Delta, parts: list[Part]) -> None:
         content: dict[str, Any] = {"type": "delta"}
