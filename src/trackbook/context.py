@@ -290,6 +290,9 @@ def context_row_of(st: Store, obj: Any) -> ContextRow:
     from .experiment import Experiment
     from .run import ExperimentRun
 
+    other = getattr(obj, "_store", None)
+    if other is not None and other.path != st.path:
+        raise ValueError(f"{obj!r} is in the store {other.path}, not in {st.path}")
     if isinstance(obj, Context):
         row = obj._row
     elif isinstance(obj, (ExperimentRun, Experiment)):
