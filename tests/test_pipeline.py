@@ -293,3 +293,39 @@ def test_deleting_a_job_removes_its_row_but_not_its_graph(tb, files) -> None:
     job.delete()
     assert vertex_ai.get_experiment_df("e").empty
     assert vertex_ai.Artifact.list() == artifacts
+
+
+def test_jobs_from_several_processes_share_one_store(tb, store_path) -> None:
+    script = textwrap.dedent("""
+        import sys
+        import trackbook as vertex_ai
+        from trackbook.metadata.schema.system.artifact_schema import Dataset, Metrics
+
+        vertex_ai.init(store=sys.argv[1])
+
+        @vertex_ai.component
+        def make(n: int) -> Dataset:
+            return Dataset(display_name=f"data-{n}", metadata={"n": n})
+
+        @vertex_ai.component
+        def score(data: Dataset, n: int) -> Metrics:
+            return Metrics(accuracy=n / 10, display_name=f"metrics-{n}")
+
+        def flow(n: int) -> None:
+            score(make(n), n)
+
+        for n in (int(sys.argv[2]), int(sys.argv[2]) + 1):
+            vertex_ai.PipelineJob("p", template=flow, parameter_values={"n": n}).submit(experiment="shared")
+    """)
+    procs = [subprocess.Popen([PYTHON, "-c", script, str(store_path), str(10 * i)], env=python_env(),
+                              stderr=subprocess.PIPE) for i in range(3)]
+    errors = [p.communicate(timeout=300)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    df = vertex_ai.get_experiment_df("shared")
+    assert sorted(df["param.n"]) == [0, 1, 10, 11, 20, 21] and (df.state == "COMPLETE").all()
+    assert np.allclose(df["metric.accuracy"], df["param.n"] / 10)
+    assert df.run_name.is_unique
+    for job_id, n in zip(df.run_name, df["param.n"]):
+        g = vertex_ai.lineage(vertex_ai.PipelineJob.get(job_id))
+        assert set(g.nodes.display_name) == {f"data-{n}", f"metrics-{n}", "make", "score", job_id}
+        assert len(g.edges) == 3  # make -> data -> score -> metrics
