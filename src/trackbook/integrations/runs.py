@@ -44,8 +44,8 @@ def run_name_for(model: str) -> str:
 class TrainingRun:
     """The run one integration logs into, resolved when training starts (see the module docstring).
 
-    Holds no run between trainings it started, and drops its run when pickled or deep-copied (frameworks
-    copy callbacks, e.g. scikit-learn's `clone` of an XGBoost model).
+    Keeps the last run once training ended (an evaluation may follow and log into it), and drops it when
+    pickled or deep-copied (frameworks copy callbacks, e.g. scikit-learn's `clone` of an XGBoost model).
     """
 
     def __init__(
@@ -117,9 +117,9 @@ class TrainingRun:
 
         current = get_current_experiment()
         if current is None:
+            hint = "" if self._feature.endswith("autolog") else ", or pass experiment='my-experiment' to it"
             raise ValueError(
-                f"No experiment set for {self._feature}. Call trackbook.init(experiment='my-experiment') first, "
-                "or pass experiment='my-experiment' to the callback."
+                f"No experiment set for {self._feature}. Call trackbook.init(experiment='my-experiment') first{hint}."
             )
         return current
 
