@@ -128,6 +128,19 @@ def test_as_number_reads_scalars_of_every_kind_and_refuses_the_rest() -> None:
     assert as_number("1.0") is None and as_number(np.array([1.0, 2.0])) is None and as_number(None) is None
 
 
+def test_values_trackbook_cannot_store_are_skipped_with_one_warning_not_an_error() -> None:
+    from trackbook.integrations.runs import TrainingRun
+
+    tracking = TrainingRun(feature="a callback")
+    logs = {"loss": np.float32(0.5), "note": "text", "x" * 300: 1.0, "bad\nkey": 2.0, 3: 4.0}
+    with pytest.warns(trackbook.TrackbookWarning) as caught:
+        assert tracking.numbers(logs) == {"loss": 0.5}
+        assert tracking.numbers({"note": "again"}) == {}  # warned once per key
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 4 and "skips 'note': its value is a str, not a number" in messages[0]
+    assert "at most 256 are allowed" in messages[1] and "control character" in messages[2]
+
+
 def test_run_names_follow_the_model_and_the_time() -> None:
     assert re.fullmatch("MyModel" + NAME, run_name_for("MyModel"))
     assert re.fullmatch("a-b" + NAME, run_name_for("a/b"))

@@ -157,22 +157,27 @@ class TrainingRun:
             self.run.log_metrics(final)
 
     def numbers(self, logs: Mapping[str, Any], prefix: str = "") -> dict[str, float | int]:
-        """The entries of `logs` that are numbers (numpy and 0-d tensor scalars included)."""
+        """The entries of `logs` that are numbers (numpy and 0-d tensor scalars included) under keys trackbook
+        can store; anything else is skipped with one warning per key, never an error in the training loop."""
         out: dict[str, float | int] = {}
         for key, value in logs.items():
+            name = f"{prefix}{key}" if isinstance(key, str) else key
+            try:
+                _values.check_key(name)
+            except (TypeError, ValueError) as exc:
+                self._skip(key, str(exc))
+                continue
             number = as_number(value)
             if number is None:
-                if key not in self._warned:
-                    self._warned.add(key)
-                    warnings.warn(
-                        f"trackbook: {self._feature} skips {key!r}: its value is a {type(value).__name__}, "
-                        "not a number",
-                        TrackbookWarning,
-                        stacklevel=3,
-                    )
+                self._skip(key, f"its value is a {type(value).__name__}, not a number")
                 continue
-            out[f"{prefix}{key}"] = number
+            out[name] = number
         return out
+
+    def _skip(self, key: Any, why: str) -> None:
+        if repr(key) not in self._warned:
+            self._warned.add(repr(key))
+            warnings.warn(f"trackbook: {self._feature} skips {key!r}: {why}", TrackbookWarning, stacklevel=4)
 
     # -- copies ---------------------------------------------------------------------------------------------
 
