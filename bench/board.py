@@ -45,8 +45,9 @@ window.__tb = {rowsAt: 0, curveAt: 0, allAt: 0, dfAt: 0, draws: []};
 (function watch() {
   const tb = window.__tb;
   const now = Date.now();
-  const rows = document.querySelectorAll('.trackbook tbody tr').length;
-  if (!tb.rowsAt && rows >= __RUNS__) tb.rowsAt = now;
+  const table = document.querySelector('.trackbook table.tb-table');
+  const rows = table ? Number(table.getAttribute('aria-rowcount') || 0) - 1 : 0;  // the table is windowed
+  if (!tb.rowsAt && rows >= __RUNS__ && table.querySelector('tbody tr[data-run]')) tb.rowsAt = now;
   const c = document.querySelector('.trackbook canvas');
   if (c) {
     const lines = Number(c.dataset.lines || 0);
@@ -258,7 +259,9 @@ def main() -> None:
             browser = launch(p)
             for i in range(args.repeat):
                 name = f"bench{i}.ipynb"
-                nbformat.write(notebook(store, long_names), root / name)
+                copy = work / f"bench{i}.db"  # each repeat on a pristine copy (the live cells add runs)
+                shutil.copy(store, copy)
+                nbformat.write(notebook(copy, long_names), root / name)
                 results.append(measure(lab, browser, name))
                 print(json.dumps(results[-1], default=str), file=sys.stderr)
             browser.close()

@@ -270,7 +270,8 @@ export class RunTable {
           this.numeric.set(col.id, (this.numeric.get(col.id) ?? 0) + (num ? 1 : -1));
         }
       }
-      const w = Math.min(280, Math.max(48, (text.length + extra) * 7 + 18));
+      const min = col.kind === "name" ? 90 : 48;
+      const w = Math.min(280, Math.max(min, Math.ceil((text.length + extra) * 7.6 + 24)));
       if (w > (this.widths.get(col.id) ?? 0)) this.widths.set(col.id, w);
     }
   }

@@ -394,16 +394,23 @@ def test_fallback_breaks_lines_at_nan() -> None:
 
 
 def test_the_follower_thread_sends_what_this_kernel_logs(tb: Any) -> None:
+    from trackbook.session import resolve
+
     trackbook.init(experiment="exp")
     run = trackbook.start_run("r")
+    writer = resolve(None)[1]
+    own = writer.interval
     board = trackbook.board("exp")
     wire = Wire(board)
     run.log_time_series_metrics({"loss": 1.0}, step=1)
     run.log_time_series_metrics({"loss": 2.0}, step=2)
     assert _wait(lambda: any(p.steps.tolist()[-1:] == [2] for p in wire.parts())), wire.messages
+    assert writer.interval == min(own, 0.1)  # commits come sooner while a live board follows
+    board.close()
     board.close()
     assert not board._follower.alive
-    assert board._follower.poke not in board._writer.on_commit
+    assert board._follower.poke not in writer.on_commit
+    assert writer.interval == own
     trackbook.end_run()
 
 

@@ -28,13 +28,13 @@ from .args import names as _names
 from .args import title as _title
 from .encode import Part, pack
 from .feed import DEFAULT_PX, MAX_PX, MIN_PX, Delta, Feed
-from .follower import Follower
+from .follower import Follower, hasten, relax
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 X_AXES = ("step", "wall", "relative")
 HISTORY_MESSAGES = 256  # deltas kept for a resync; an older gap gets a fresh snapshot instead
 HISTORY_BYTES = 32 << 20
-INITIAL_BUDGET = 0.4  # seconds spent reading series before the board first shows; the rest streams in
+INITIAL_BUDGET = 0.1  # seconds spent reading series before the board first shows; the rest streams in
 TICK_BUDGET = 0.15  # seconds of series reading per message while loading
 QUIET = 5.0  # seconds without changes after which the saved snapshot trait is brought up to date
 SNAPSHOT_MAX_BYTES = 2 << 20  # curves kept in that trait at most; beyond, it holds the table only
@@ -123,6 +123,8 @@ class Board(anywidget.AnyWidget):
         self.on_msg(self._on_message)
         if live:
             writer.on_commit.append(self._follower.poke)
+            hasten(writer)
+            self._hastened = True
             self._follower.start()
 
     # -- Python API ----------------------------------------------------------------------------------------
@@ -182,6 +184,9 @@ class Board(anywidget.AnyWidget):
             writer = self._writer
             if follower.poke in writer.on_commit:
                 writer.on_commit.remove(follower.poke)
+            if getattr(self, "_hastened", False):
+                self._hastened = False
+                relax(writer)
         super().close()
 
     def __repr__(self) -> str:
