@@ -4,6 +4,7 @@ baseline, theming, and a hostile param value shown as text. Saves screenshots un
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +62,29 @@ def test_board_in_jupyterlab(lab: Lab, page: Any, artifacts: Path) -> None:
     assert all(ink > 2000 for ink in canvas_ink(p, ".trackbook canvas")), canvas_ink(p, ".trackbook canvas")
     board.screenshot(path=str(artifacts / "board.png"))
 
+    # Hover names the run, step and value; a drag zooms, a double click resets.
+    loss_chart = chart(board, "loss")
+    loss = loss_chart.locator("canvas")
+    loss.hover(position={"x": 62, "y": 21})  # where every curve starts: step 0, loss 1
+    tip = loss_chart.locator(".tb-tooltip")
+    tip.wait_for(state="visible", timeout=10 * SECONDS)
+    text = tip.inner_text()
+    assert re.search(r"step\s+\d\b", text) and re.search(r"loss\s+0\.9", text), text  # near step 0, loss 1
+    assert text.split()[0] in ("alpha", "beta", "gamma"), text
+    box = loss.bounding_box()
+    p.mouse.move(box["x"] + 150, box["y"] + 100)
+    p.mouse.down()
+    p.mouse.move(box["x"] + 300, box["y"] + 100, steps=5)
+    p.mouse.up()
+    reset = loss_chart.locator("button.tb-reset")
+    reset.wait_for(state="visible", timeout=10 * SECONDS)
+    loss.dblclick(position={"x": 200, "y": 100})
+    reset.wait_for(state="hidden", timeout=10 * SECONDS)
+    p.mouse.move(0, 0)
+
     # Live: a later cell trains while the board watches; the new run and its points arrive while the
     # kernel is still busy running that cell.
     run_cell(p, 2, wait=False)
-    loss = chart(board, "loss").locator("canvas")
     status = p.wait_for_function(
         "([table, canvas]) => { const names = [...table.querySelectorAll('tbody tr td:nth-child(2)')]"
         ".map(td => td.textContent);"
