@@ -31,7 +31,7 @@ PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2",
     "#c9a227", "#ff9da7", "#9c755f", "#5fa2ce", "#d37295", "#8cd17d",
 )
-MAX_ROWS = 200  # rows in the static table; the rest are counted
+MAX_ROWS = 100  # rows in the static table (the newest); the rest are counted
 MAX_PARAMS = 12  # param columns in the static table
 SVG_W, SVG_H, PAD = 640, 200, 36
 
