@@ -154,7 +154,9 @@ class LineageGraph:
         self.origin = origin
         self.direction = direction
         self.max_hops = max_hops
-        self._rows = rows  # signed id -> (name, display_name, schema_title, state, uri, size, hash, time, metadata)
+        # signed id -> (signed id, name, display_name, schema_title, state, uri, size, content_hash, create_time,
+        # metadata), as Store.lineage_walk returns them
+        self._rows = rows
         self._sides = sides
         self._events = events
 
@@ -169,7 +171,7 @@ class LineageGraph:
         return len(self._rows)
 
     def _key(self, node: int) -> str:
-        return f"{'artifacts' if node > 0 else 'executions'}/{self._rows[node][0]}"
+        return f"{'artifacts' if node > 0 else 'executions'}/{self._rows[node][1]}"
 
     # -- frames -------------------------------------------------------------------------------------------
 
@@ -184,23 +186,23 @@ class LineageGraph:
         order = sorted(rows, key=hop_of.__getitem__)  # stable: each walk's breadth-first order within a hop
         details = [rows[n] for n in order]
         placed = [placed_by_node[n] for n in order]
-        names = [d[0] for d in details]
+        names = [d[1] for d in details]
         frame = pd.DataFrame({
             "id": [f"{'artifacts' if n > 0 else 'executions'}/{name}" for n, name in zip(order, names)],
             "kind": ["artifact" if n > 0 else "execution" for n in order],
             "resource_id": names,
-            "display_name": [d[1] for d in details],
-            "schema_title": [d[2] for d in details],
-            "state": [d[3] for d in details],
-            "uri": [d[4] for d in details],
-            "size": pd.array([d[5] for d in details], dtype="Int64"),
-            "content_hash": [d[6] for d in details],
-            "create_time": pd.to_datetime(np.fromiter((d[7] for d in details), float, len(details)), unit="s",
+            "display_name": [d[2] for d in details],
+            "schema_title": [d[3] for d in details],
+            "state": [d[4] for d in details],
+            "uri": [d[5] for d in details],
+            "size": pd.array([d[6] for d in details], dtype="Int64"),
+            "content_hash": [d[7] for d in details],
+            "create_time": pd.to_datetime(np.fromiter((d[8] for d in details), float, len(details)), unit="s",
                                           utc=True),
             "side": [p[0] for p in placed],
             "hops": np.fromiter((p[1] for p in placed), np.int64, len(placed)),
             # most nodes carry "{}": skip the parser for those
-            "metadata": [{} if d[8] in (None, "{}") else json.loads(d[8]) for d in details],
+            "metadata": [{} if d[9] in (None, "{}") else json.loads(d[9]) for d in details],
         })
         return frame
 
@@ -209,16 +211,17 @@ class LineageGraph:
         """One row per event: source, target (node ids, the way data flows), type (INPUT / OUTPUT), path, and
         the artifact and execution resource ids."""
         rows = self._rows
-        arts = [rows[a][0] for _, a, _, _ in self._events]
-        execs = [rows[-e][0] for e, _, _, _ in self._events]
+        events = self._events
+        arts = [rows[a][1] for _, a, _, _ in events]
+        execs = [rows[-e][1] for e, _, _, _ in events]
+        inputs = [t == "INPUT" for _, _, t, _ in events]
         art_ids = [f"artifacts/{a}" for a in arts]
         exec_ids = [f"executions/{e}" for e in execs]
-        inputs = [t == "INPUT" for _, _, t, _ in self._events]
         return pd.DataFrame({
             "source": [a if i else e for a, e, i in zip(art_ids, exec_ids, inputs)],
             "target": [e if i else a for a, e, i in zip(art_ids, exec_ids, inputs)],
-            "type": [t for _, _, t, _ in self._events],
-            "path": [p for _, _, _, p in self._events],
+            "type": [t for _, _, t, _ in events],
+            "path": [p for _, _, _, p in events],
             "artifact": arts,
             "execution": execs,
         }, columns=_EDGE_COLUMNS)

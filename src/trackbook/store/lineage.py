@@ -693,13 +693,13 @@ class LineageQueries:
     ) -> tuple[dict[int, tuple[Any, ...]], list[tuple[int, int, str, str | None]]]:
         """The nodes reachable from the start nodes (signed ids) going `up` (towards what produced them) or
         `down` (towards what was made from them) within `max_hops` hops (None: no limit), and the events
-        between them.
+        between them: ({signed id: (signed id, name, display_name, schema_title, state, uri, size, content_hash,
+        create_time, metadata)}, [(execution_id, artifact_id, type, path)]).
 
-        Returns ({signed id: (name, display_name, schema_title, state, uri, size, content_hash, create_time,
-        metadata)}, [(execution_id, artifact_id, type, path)]). The walk is one recursive statement per 10,000
-        start nodes, writing the reached ids into a connection-local temporary table; three joins then read the
-        nodes' rows and their events. Without a hop limit the walk keeps no hop count, so each node is visited
-        once even in a graph with cycles; with one, its rows are (node, hops) pairs bounded by the limit.
+        The walk is one recursive statement per 10,000 start nodes, writing the reached ids into a
+        connection-local temporary table; three joins then read the nodes' rows and their events. Without a hop
+        limit the walk keeps no hop count, so each node is visited once even in a graph with cycles; with one,
+        its rows are (node, hops) pairs bounded by the limit.
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', got {direction!r}")
@@ -733,23 +733,20 @@ class LineageQueries:
                 f"WITH RECURSIVE {walk} INSERT INTO lineage_node (node) {reached} ON CONFLICT (node) DO NOTHING",
                 args,
             )
-        nodes: dict[int, tuple[Any, ...]] = {
-            r[0]: r[1:] for r in conn.execute(
-                "SELECT n.node, a.name, a.display_name, a.schema_title, a.state, a.uri, a.size, a.content_hash,"
-                " a.create_time, a.metadata FROM lineage_node n JOIN artifact a ON a.id = n.node WHERE n.node > 0"
-            )
-        }
-        nodes.update((r[0], r[1:]) for r in conn.execute(
+        rows = conn.execute(
+            "SELECT n.node, a.name, a.display_name, a.schema_title, a.state, a.uri, a.size, a.content_hash,"
+            " a.create_time, a.metadata FROM lineage_node n JOIN artifact a ON a.id = n.node WHERE n.node > 0"
+        ).fetchall()
+        rows += conn.execute(
             "SELECT n.node, x.name, x.display_name, x.schema_title, x.state, NULL, NULL, NULL, x.create_time,"
             " x.metadata FROM lineage_node n JOIN execution x ON x.id = -n.node WHERE n.node < 0"
-        ))
-        events = [
-            e for e in conn.execute(
-                "SELECT v.execution_id, v.artifact_id, v.type, v.path FROM lineage_node n"
-                " JOIN event v ON v.execution_id = -n.node WHERE n.node < 0"
-            ) if e[1] in nodes
-        ]
-        return nodes, events
+        ).fetchall()
+        nodes = {r[0]: r for r in rows}
+        events = conn.execute(
+            "SELECT v.execution_id, v.artifact_id, v.type, v.path FROM lineage_node n"
+            " JOIN event v ON v.execution_id = -n.node WHERE n.node < 0"
+        ).fetchall()
+        return nodes, [e for e in events if e[1] in nodes]
 
     # -- listing with filters -------------------------------------------------------------------------------
 
