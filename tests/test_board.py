@@ -148,9 +148,12 @@ def test_selection_from_python_and_from_the_browser(tb: Any) -> None:
     assert sorted(delta["drop"]) == sorted([[ids["a"], "loss"], [ids["c"], "loss"]])
     with pytest.raises(ValueError, match="no run called 'zzz'"):
         board.selected = ["zzz"]
-    with pytest.raises(TypeError, match="must be str"):
+    with pytest.raises(TypeError, match="selected must be a str or a list of str; it holds int 3"):
         board.selected = [3]  # type: ignore[list-item]
     assert board.selected == ["b"]
+    board.selected = "c"
+    assert board.selected == ["c"]
+    board.selected = ["b"]
     # A click in the browser arrives as a state update of _selection.
     board.set_state({"_selection": [ids["a"], ids["c"]]})
     assert board.selected == ["a", "c"]
@@ -375,6 +378,10 @@ def test_arguments_are_checked(tb: Any) -> None:
     board = Board(live=False)
     with pytest.raises(ValueError, match="smoothing must be between 0"):
         board.smoothing = 1.5
+    with pytest.raises(TypeError, match="smoothing must be a number"):
+        board.smoothing = "high"
+    board.smoothing = 0.6
+    assert board.smoothing == 0.6
     board.close()
 
 

@@ -27,6 +27,7 @@ AUTO_CHARTS = 12  # charts shown when no metrics were named: the first series ke
 DEFAULT_PX = 800  # chart width (CSS px) assumed until the browser reports its own
 MIN_PX, MAX_PX = 100, 4000
 GROWTH = 8  # a held series is reduced again once it has this many points per pixel
+LIVENESS_EVERY = 1.0  # seconds between checks that RUNNING runs' processes are alive, when nothing changed
 
 
 @dataclass
@@ -134,6 +135,7 @@ class Feed:
         self._known_at_start: set[int] | None = None
         self._charts: list[str] = []
         self.seen_version: tuple[int, int] | None = None
+        self._liveness_at = 0.0
 
     # -- names -----------------------------------------------------------------------------------------
 
@@ -224,7 +226,7 @@ class Feed:
                 if rid in self.raw:
                     self._emit_row(rid, delta)
             self._check_liveness(delta)
-        else:
+        elif time.monotonic() - self._liveness_at > LIVENESS_EVERY:
             self._check_liveness(delta)
         charts = self.charts()
         if charts != self._charts:
@@ -325,6 +327,7 @@ class Feed:
 
     def _check_liveness(self, delta: Delta) -> None:
         """Re-emit RUNNING rows whose process is now known dead (CRASHED): no commit announces that."""
+        self._liveness_at = time.monotonic()
         emitted = {r["id"] for r in delta.rows}
         for rid, row in list(self.rows.items()):
             if row["state"] == "RUNNING" and rid not in emitted:

@@ -69,11 +69,11 @@ class Board(anywidget.AnyWidget):
     """The x axis of every chart: "step", "wall" (wall-clock time) or "relative" (time since the run began)."""
     log_y = t.Bool(False).tag(sync=True)
     """Log-scale y axes."""
-    smoothing = t.Float(0.0).tag(sync=True)
+    smoothing = t.Any(0.0).tag(sync=True)
     """EMA smoothing weight from 0 (raw) to 0.999; the raw line stays faint behind the smoothed one."""
     follow_new = t.Bool(True).tag(sync=True)
     """Runs that appear while the board is open are selected, so their curves show as they train."""
-    selected = t.List()
+    selected = t.Any([])
     """Names of the selected runs ("experiment/run" when two shown experiments share a run name)."""
 
     def __init__(
@@ -212,8 +212,8 @@ class Board(anywidget.AnyWidget):
 
     @t.validate("selected")
     def _check_selected(self, proposal: Any) -> list[str]:
-        names = list(proposal["value"])
-        if not self._syncing:  # raises TypeError/ValueError naming what is wrong
+        names = _names(proposal["value"], "selected") or []
+        if not self._syncing:
             with self._lock:
                 self._feed.resolve(names)  # raises ValueError naming unknown runs
         return names
@@ -252,7 +252,10 @@ class Board(anywidget.AnyWidget):
 
     @t.validate("smoothing")
     def _check_smoothing(self, proposal: Any) -> float:
-        value = float(proposal["value"])
+        value = proposal["value"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"smoothing must be a number from 0 to 0.999, got {type(value).__name__} {value!r}")
+        value = float(value)
         if not 0.0 <= value <= 0.999:
             raise ValueError(f"smoothing must be between 0 (raw) and 0.999, got {value}")
         return value
