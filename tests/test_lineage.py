@@ -393,6 +393,16 @@ def test_what_produced_this_model(tb, graph) -> None:
     }
 
 
+def test_lineage_of_an_execution(tb, graph) -> None:
+    g = tb.lineage(graph["train-r1"])
+    assert labels(g) == {"train-r1", "clean", "ingest", "raw", "model", "evaluate", "report"}
+    assert dict(zip(g.nodes.display_name, g.nodes.hops)) == {
+        "train-r1": 0, "clean": 1, "model": 1, "ingest": 2, "evaluate": 2, "raw": 3, "report": 3,
+    }
+    assert labels(tb.lineage(graph["train-r1"], "downstream", max_hops=1)) == {"train-r1", "model"}
+    assert labels(tb.lineage(graph["ingest"], "upstream")) == {"ingest", "raw"}
+
+
 def test_which_runs_used_this_dataset(tb, graph) -> None:
     runs = tb.lineage(graph["clean"], "downstream").runs
     assert list(runs.run_name) == ["r1", "r2"] and set(runs.run_type) == {"system.ExperimentRun"}

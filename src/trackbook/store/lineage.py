@@ -698,8 +698,9 @@ class LineageQueries:
 
         The walk is one recursive statement per 10,000 start nodes, writing the reached ids into a
         connection-local temporary table; three joins then read the nodes' rows and their events. Without a hop
-        limit the walk keeps no hop count, so each node is visited once even in a graph with cycles; with one,
-        its rows are (node, hops) pairs bounded by the limit.
+        limit the walk goes from artifact to artifact and keeps no hop count, so each node is visited once even
+        in a graph with cycles; with one, it goes node by node and its rows are (node, hops) pairs bounded by
+        the limit.
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', got {direction!r}")
@@ -716,22 +717,39 @@ class LineageQueries:
         for chunk in _chunks(list(dict.fromkeys(start)), 10_000):
             values = f"(VALUES {', '.join(['(?)'] * len(chunk))}) s"
             if max_hops is None:
-                walk = (
-                    f"walk(node) AS (SELECT column1 FROM {values}"
-                    f" UNION SELECT {step} FROM walk w JOIN event v ON {follow})"
+                # Two hops per recursive step, artifact -> execution -> artifact (half the rows of a one-hop
+                # walk); the executions in between are added by the join below.
+                near, far = (from_artifact, from_execution)
+                conn.execute(
+                    f"WITH RECURSIVE seed(a) AS (SELECT column1 FROM {values} WHERE column1 > 0"
+                    f" UNION SELECT f.artifact_id FROM {values} JOIN event f ON f.execution_id = -s.column1"
+                    " AND f.type = ? WHERE s.column1 < 0),"
+                    " walk(a) AS (SELECT a FROM seed UNION SELECT f.artifact_id FROM walk w"
+                    " JOIN event n ON n.artifact_id = w.a AND n.type = ?"
+                    " JOIN event f ON f.execution_id = n.execution_id AND f.type = ?)"
+                    " INSERT INTO lineage_node (node) SELECT a FROM walk WHERE true ON CONFLICT (node) DO NOTHING",
+                    [*chunk, *chunk, far, near, far],
                 )
-                reached = "SELECT node FROM walk WHERE true"
-                args: list[Any] = [*chunk, from_artifact, from_execution]
-            else:
-                walk = (
-                    f"walk(node, hops) AS (SELECT column1, 0 FROM {values}"
-                    f" UNION SELECT {step}, w.hops + 1 FROM walk w JOIN event v ON {follow} WHERE w.hops < ?)"
+                conn.execute(
+                    f"INSERT INTO lineage_node (node) SELECT column1 FROM {values} WHERE column1 < 0"
+                    " ON CONFLICT (node) DO NOTHING",
+                    chunk,
                 )
-                reached = "SELECT DISTINCT node FROM walk WHERE true"
-                args = [*chunk, from_artifact, from_execution, max_hops]
+                continue
+            walk = (
+                f"walk(node, hops) AS (SELECT column1, 0 FROM {values}"
+                f" UNION SELECT {step}, w.hops + 1 FROM walk w JOIN event v ON {follow} WHERE w.hops < ?)"
+            )
             conn.execute(
-                f"WITH RECURSIVE {walk} INSERT INTO lineage_node (node) {reached} ON CONFLICT (node) DO NOTHING",
-                args,
+                f"WITH RECURSIVE {walk} INSERT INTO lineage_node (node) SELECT DISTINCT node FROM walk WHERE true"
+                " ON CONFLICT (node) DO NOTHING",
+                [*chunk, from_artifact, from_execution, max_hops],
+            )
+        if max_hops is None:
+            conn.execute(
+                "INSERT INTO lineage_node (node) SELECT -n.execution_id FROM lineage_node l"
+                " JOIN event n ON n.artifact_id = l.node AND n.type = ? WHERE l.node > 0 ON CONFLICT (node) DO NOTHING",
+                (from_artifact,),
             )
         rows = conn.execute(
             "SELECT n.node, a.name, a.display_name, a.schema_title, a.state, a.uri, a.size, a.content_hash,"
