@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import trackbook
-from trackbook.session import session
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def reset_session() -> None:
-    """Forget the active experiment and run and close every store this process opened."""
-    session.run = None
-    session.experiment = None
-    session.tensorboard = None
-    for store, writer in list(session.stores.values()):
-        writer.owned.clear()
-        writer.close()
-        store.close()
-    session.stores.clear()
-    session.store_path = None
+from support import reset_session
 
 
 @pytest.fixture
@@ -44,13 +27,3 @@ def tb(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     yield trackbook
     reset_session()
 
-
-def python_env(**extra: str) -> dict[str, str]:
-    """Environment for child Python processes that import this checkout's trackbook."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
-    env.update(extra)
-    return env
-
-
-PYTHON = sys.executable

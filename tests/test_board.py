@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import trackbook
-from conftest import ROOT
+from support import ROOT
 from trackbook.board import feed as feed_module
 from trackbook.board.encode import json_value, pack, unpack
 from trackbook.board.html import PALETTE, fallback, standalone
@@ -276,7 +276,7 @@ def test_charted_metrics_follow_the_metrics_trait(tb: Any) -> None:
 def test_removed_runs_and_crashed_runs(tb: Any, store_path: Path) -> None:
     import subprocess
 
-    from conftest import PYTHON, python_env
+    from support import PYTHON, python_env
 
     trackbook.init(experiment="exp")
     log_run("doomed", 3)
@@ -424,7 +424,7 @@ def test_the_follower_thread_sends_what_this_kernel_logs(tb: Any) -> None:
 def test_the_follower_sees_another_process_writing_the_file(tb: Any, store_path: Path) -> None:
     import subprocess
 
-    from conftest import PYTHON, python_env
+    from support import PYTHON, python_env
 
     trackbook.init(experiment="shared")
     board = trackbook.board("shared")

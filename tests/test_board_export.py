@@ -10,7 +10,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from conftest import python_env
+from support import python_env
 
 CODE = """
 import trackbook

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import trackbook
-from conftest import PYTHON, python_env
+from support import PYTHON, python_env
 from trackbook.cli import main
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import trackbook
-from conftest import PYTHON, python_env, reset_session
+from support import PYTHON, python_env, reset_session
 from trackbook.store import Store
 
 WRITER = textwrap.dedent(

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import trackbook
-from conftest import PYTHON, python_env, reset_session
+from support import PYTHON, python_env, reset_session
 
 VICTIM = textwrap.dedent(
     """

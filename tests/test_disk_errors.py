@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import trackbook
-from conftest import reset_session
+from support import reset_session
 from trackbook.session import resolve
 
 CAN_MOUNT = os.geteuid() == 0
@@ -157,7 +157,7 @@ print("ok", s - 1)
 
 def test_file_size_limit_then_lifted(tmp_path: Path) -> None:
     """The same failure without root: the process may not grow files past a limit (EFBIG)."""
-    from conftest import PYTHON, python_env
+    from support import PYTHON, python_env
 
     out = subprocess.run([PYTHON, "-c", FSIZE_CHILD, str(tmp_path / "t.db")], env=python_env(),
                          capture_output=True, text=True, timeout=300)

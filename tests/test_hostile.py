@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import trackbook
-from conftest import reset_session
+from support import reset_session
 from trackbook.store import Store
 
 HOSTILE = [

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import trackbook
-from conftest import PYTHON, python_env
+from support import PYTHON, python_env
 from trackbook.importers import import_mlflow
 from trackbook.importers.mlflow import param_value
 from trackbook.session import resolve

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import trackbook
-from conftest import PYTHON, python_env
+from support import PYTHON, python_env
 from trackbook.importers import import_tensorboard
 
 

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 import trackbook
-from conftest import PYTHON, python_env
+from support import PYTHON, python_env
 from trackbook.integrations.runs import as_number, config_params, run_name_for
 from trackbook.session import session
 

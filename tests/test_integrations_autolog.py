@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import trackbook
-from conftest import PYTHON, python_env
+from support import PYTHON, python_env
 from trackbook.integrations import autologging
 
 NAME = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9a-f]{5}$"

@@ -7,7 +7,7 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from conftest import PYTHON, python_env
+from support import PYTHON, python_env
 from trackbook.store import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, Store
 
 OPEN_AND_LOG = textwrap.dedent(

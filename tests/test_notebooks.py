@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import ROOT, python_env
+from support import ROOT, python_env
 from trackbook.store import Store
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

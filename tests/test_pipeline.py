@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import trackbook as vertex_ai
-from conftest import PYTHON, python_env
+from support import PYTHON, python_env
 from trackbook import Input, Output, component, exceptions
 from trackbook.metadata.schema.system.artifact_schema import Dataset, Metrics, Model
 

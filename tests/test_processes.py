@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import trackbook
-from conftest import PYTHON, python_env, reset_session
+from support import PYTHON, python_env, reset_session
 
 WRITER = textwrap.dedent(
     """

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trackbook
-from conftest import reset_session
+from support import reset_session
 
 # -- what the documentation promises -------------------------------------------------------------------------
 

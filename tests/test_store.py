@@ -25,7 +25,7 @@ def test_new_store_is_wal_with_a_recorded_schema(store_path: Path) -> None:
 
 
 def test_default_store_is_trackbook_db_in_the_working_directory(tmp_path, monkeypatch) -> None:
-    from conftest import reset_session
+    from support import reset_session
 
     reset_session()
     monkeypatch.chdir(tmp_path)
@@ -103,7 +103,7 @@ def test_a_truncated_store_is_refused_with_a_clear_error(tb, store_path: Path, t
     for s in range(5000):
         tb.log_time_series_metrics({"loss": float(s)})
     tb.end_run()
-    from conftest import reset_session
+    from support import reset_session
 
     reset_session()
     data = store_path.read_bytes()
