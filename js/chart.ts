@@ -252,7 +252,7 @@ export class Chart {
         ctx.lineWidth = 1;
         this.trace(ctx, l.xs, l.y, i0, i1, logY);
       }
-      ctx.globalAlpha = dim ? 0.25 : 1;
+      ctx.globalAlpha = dim ? 0.3 : 1;
       ctx.lineWidth = isHover ? 3 : many ? 1 : 1.5;
       this.trace(ctx, l.xs, l.drawY, i0, i1, logY);
     }

@@ -22,8 +22,8 @@ const BASE: Column[] = [
   { id: "duration", kind: "duration", key: "", label: "duration", group: "run" },
 ];
 
-/** Every column the runs call for: the run's own, then params, summary metrics and last series values,
- * each group in order of first appearance. */
+/** Every column the runs call for: the run's own, then the last value of each series, summary metrics and
+ * params, each group in order of first appearance. */
 export function columnsFor(runs: Iterable<RunRow>, seriesKeys: string[] = []): Column[] {
   const params: string[] = [];
   const metrics: string[] = [];
@@ -34,11 +34,12 @@ export function columnsFor(runs: Iterable<RunRow>, seriesKeys: string[] = []): C
     for (const k of Object.keys(r.metrics)) if (!seen.m.has(k)) (seen.m.add(k), metrics.push(k));
     for (const k of Object.keys(r.last)) if (!seen.l.has(k)) (seen.l.add(k), last.push(k));
   }
+  // Results first (what a notebook's width shows), then the params that explain them.
   return [
     ...BASE,
-    ...params.map((k): Column => ({ id: `p:${k}`, kind: "param", key: k, label: k, group: "param" })),
-    ...metrics.map((k): Column => ({ id: `m:${k}`, kind: "metric", key: k, label: k, group: "metric" })),
     ...last.map((k): Column => ({ id: `s:${k}`, kind: "last", key: k, label: k, group: "last" })),
+    ...metrics.map((k): Column => ({ id: `m:${k}`, kind: "metric", key: k, label: k, group: "metric" })),
+    ...params.map((k): Column => ({ id: `p:${k}`, kind: "param", key: k, label: k, group: "param" })),
   ];
 }
 

@@ -25,9 +25,9 @@ const col = (id: string) => {
 };
 
 describe("columns", () => {
-  it("lists the run's own, then params, metrics and last values in order of appearance", () => {
+  it("lists the run's own, then last values, metrics and params in order of appearance", () => {
     expect(columnsFor(runs, ["loss"]).map((c) => c.id)).toEqual([
-      "name", "exp", "state", "start", "duration", "p:lr", "p:opt", "m:acc", "s:loss",
+      "name", "exp", "state", "start", "duration", "s:loss", "m:acc", "p:lr", "p:opt",
     ]);
   });
   it("reads a cell, undefined when the run has none", () => {

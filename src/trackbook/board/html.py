@@ -123,7 +123,7 @@ def _table(runs: list[dict[str, Any]], charts: list[str]) -> str:
     for r in runs:
         params += [k for k in r["params"] if k not in params]
     params = params[:MAX_PARAMS]
-    head = ["", "run", "experiment", "state", "start", "duration", *params, *charts]
+    head = ["", "run", "experiment", "state", "start", "duration", *charts, *params]
     cells = "".join(f'<th style="text-align:left; padding: 2px 6px">{escape(h)}</th>' for h in head)
     rows = [f"<table style=\"border-collapse: collapse\"><thead><tr>{cells}</tr></thead><tbody>"]
     for r in runs[:MAX_ROWS]:
@@ -131,8 +131,8 @@ def _table(runs: list[dict[str, Any]], charts: list[str]) -> str:
         values = [
             f'<span style="color:{color(r["id"])}">&#9632;</span>', escape(r["name"]), escape(r["exp"]),
             escape(r["state"].lower()), escape(_when(r["start"])), escape(duration(end - r["start"])),
-            *(escape(fmt(r["params"].get(k))) for k in params),
             *(escape(fmt(r["last"][k][1])) if k in r["last"] else "" for k in charts),
+            *(escape(fmt(r["params"].get(k))) for k in params),
         ]
         rows.append("<tr>" + "".join(f'<td style="padding: 2px 6px">{v}</td>' for v in values) + "</tr>")
     rows.append("</tbody></table>")
