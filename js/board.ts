@@ -11,11 +11,11 @@ import { DEFAULT_VIEW, RunTable, type TableHost, type TableView } from "./table"
 
 /** The part of an AFM (anywidget) model the board uses; the static host implements the same. */
 export interface Model {
-  get(name: string): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  get(name: string): any;
   set(name: string, value: unknown): void;
   save_changes(): void;
-  on(name: string, cb: (...args: any[]) => void): void; // eslint-disable-line @typescript-eslint/no-explicit-any
-  off(name?: string | null, cb?: ((...args: any[]) => void) | null): void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  on(name: string, cb: (...args: any[]) => void): void;
+  off(name?: string | null, cb?: ((...args: any[]) => void) | null): void;
   send(content: unknown, callbacks?: unknown, buffers?: unknown[]): void;
 }
 
