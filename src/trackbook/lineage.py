@@ -15,7 +15,7 @@ board draws. The walk is one recursive SQL query per direction.
 from __future__ import annotations
 
 import json
-from collections import deque
+from collections import defaultdict
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
@@ -119,19 +119,24 @@ def _store_of(obj: Any) -> Store:
 def _hops(start: Iterable[int], events: list[tuple[int, int, str, str | None]], direction: str) -> dict[int, int]:
     """Hop distance of each node from the nearest start node, following events the way the walk went."""
     forward = "INPUT" if direction == "down" else "OUTPUT"  # the event type that leads from artifact to execution
-    out_edges: dict[int, list[int]] = {}
+    out_edges: defaultdict[int, list[int]] = defaultdict(list)
     for execution_id, artifact_id, etype, _ in events:
-        a, e = artifact_id, -execution_id
-        source, target = (a, e) if etype == forward else (e, a)
-        out_edges.setdefault(source, []).append(target)
+        if etype == forward:
+            out_edges[artifact_id].append(-execution_id)
+        else:
+            out_edges[-execution_id].append(artifact_id)
     dist = dict.fromkeys(start, 0)
-    queue = deque(dist)
-    while queue:
-        n = queue.popleft()
-        for m in out_edges.get(n, ()):
-            if m not in dist:
-                dist[m] = dist[n] + 1
-                queue.append(m)
+    frontier = list(dist)
+    hops = 0
+    while frontier:  # level by level: every node of a level is `hops` away
+        hops += 1
+        reached = []
+        for n in frontier:
+            for m in out_edges.get(n, ()):
+                if m not in dist:
+                    dist[m] = hops
+                    reached.append(m)
+        frontier = reached
     return dist
 
 
