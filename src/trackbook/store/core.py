@@ -384,19 +384,6 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
             elif owned is False:
                 conn.execute("UPDATE context SET pid = NULL, heartbeat = ? WHERE id = ?", (now, run_id))
 
-    def mark_crashed(self, run_ids: Iterable[int]) -> None:
-        """Record CRASHED for runs found RUNNING whose process is gone."""
-        ids = list(run_ids)
-        if not ids:
-            return
-        now = time.time()
-        with self.write() as conn:
-            conn.execute(
-                f"UPDATE context SET state = 'CRASHED', end_time = COALESCE(heartbeat, update_time),"
-                f" update_time = ? WHERE state = 'RUNNING' AND id IN ({_marks(len(ids))})",
-                [now, *ids],
-            )
-
     def delete_contexts(self, context_ids: Iterable[int]) -> None:
         """Delete contexts (runs or experiments) with their series and attributions."""
         ids = list(context_ids)
