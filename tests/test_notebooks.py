@@ -97,9 +97,8 @@ def outputs_text(cell: Any) -> str:
 
 
 def is_altair(output: Any) -> bool:
-    """An altair chart as displayed: a vega-lite mime bundle, or altair's HTML renderer (the default)."""
-    data = output.get("data", {})
-    return any(k.startswith("application/vnd.vegalite") for k in data) or "vegaEmbed" in data.get("text/html", "")
+    """A trackbook chart as displayed: a static SVG drawn by Vega (class "marks"), no script, no CDN."""
+    return 'class="marks"' in output.get("data", {}).get("image/svg+xml", "")
 
 
 def widgets(nb: Any) -> int:

@@ -138,12 +138,42 @@ def _build(
     )
     heading = alt.TitleParams(_safe(title), subtitle=_safe(subtitle), anchor="start")
     if len(metrics) == 1:
-        return base.interactive(bind_y=False).properties(title=heading)
-    return (
+        return _static(base.interactive(bind_y=False).properties(title=heading))
+    return _static(
         base.facet(facet=alt.Facet("metric:N", sort=shown, title=None), columns=2)
         .resolve_scale(y="independent")
         .properties(title=heading)
     )
+
+
+_STATIC_CLASSES: dict[type, type] = {}
+
+
+def _static(chart: Any) -> Any:
+    """The chart, shown in notebooks as an inline SVG when vl-convert-python is installed.
+
+    altair's own notebook display loads Vega from a CDN, so on an offline machine (and in JupyterLab 4,
+    which has no renderer for Vega-Lite 6) the chart would not show. An SVG needs no script, survives
+    saving, nbconvert and PDF export, and is what a static chart is for; the board is the interactive view.
+    Still an altair chart: `.save()`, `.to_dict()` and composition work as usual.
+    """
+    try:
+        import vl_convert  # noqa: F401
+    except ImportError:
+        return chart
+    cls = type(chart)
+    static = _STATIC_CLASSES.get(cls)
+    if static is None:
+        static = _STATIC_CLASSES[cls] = type(cls.__name__, (cls,), {"_repr_mimebundle_": _svg_bundle})
+    object.__setattr__(chart, "__class__", static)  # altair's __setattr__ would store it as a chart property
+    return chart
+
+
+def _svg_bundle(self: Any, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    import vl_convert
+
+    title = getattr(self.title, "text", None)
+    return {"image/svg+xml": vl_convert.vegalite_to_svg(self.to_json()), "text/plain": f"<trackbook chart {title!r}>"}
 
 
 def _records(
