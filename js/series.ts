@@ -38,12 +38,21 @@ export class Series {
     return this.n ? this.x[this.n - 1] : -Infinity;
   }
 
-  /** Append points after the last one held; reduce to `px` buckets once there are GROWTH * px points. */
+  /**
+   * Append points after the last one held; reduce to `px` buckets once there are GROWTH * px points. A first
+   * point at the last step held replaces it (that step was logged again: an overwrite).
+   */
   append(part: Part, px: number): void {
     const m = part.x.length;
     if (!m) return;
-    // A resent point (same or lower step) must not break the x order: keep only what is new.
     let from = 0;
+    if (this.n && part.x[0] === this.lastStep) {
+      this.t[this.n - 1] = part.t[0];
+      this.y[this.n - 1] = part.y[0];
+      this.version++;
+      from = 1;
+    }
+    // A resent point (a lower step) must not break the x order: keep only what is new.
     while (from < m && part.x[from] <= this.lastStep) from++;
     if (from === m) return;
     const need = this.n + m - from;

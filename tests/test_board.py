@@ -187,7 +187,9 @@ def test_long_series_are_reduced_and_a_zoom_gets_full_detail(tb: Any) -> None:
     (part,) = snapshot_parts(board)
     px = feed_module.DEFAULT_PX
     assert not part.full and len(part.steps) <= 4 * px
-    assert 40.0 in part.values.tolist() and part.steps[np.argmax(part.values)] == 31_337
+    # The spike survives, drawn in its own pixel column (a bucket of ceil(n / px) steps).
+    width = -(-n // px)
+    assert 40.0 in part.values.tolist() and part.steps[np.argmax(part.values)] // width == 31_337 // width
     assert part.steps[0] == 0 and part.steps[-1] == n - 1
     wire = Wire(board)
     run_id = part.run
@@ -204,6 +206,84 @@ def test_long_series_are_reduced_and_a_zoom_gets_full_detail(tb: Any) -> None:
     assert not wide.full and len(wide.steps) <= 400 and 40.0 in wide.values.tolist()
     board._on_message(board, {"type": "range", "id": 9, "key": "loss", "parts": [{"run": "x"}]}, [])
     assert len(wire.of("range")) == 2  # a malformed request is ignored
+    board.close()
+
+
+def test_a_summarised_series_keeps_every_bucket_extreme_and_every_nan(tb: Any) -> None:
+    from trackbook.board.summary import chart_points
+    from trackbook.session import resolve
+
+    trackbook.init(experiment="exp")
+    n, px = 30_000, 250
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=n)
+    values[[4_321, 17_000]] = [25.0, -25.0]
+    values[[1_000, 1_001, 9_999, 22_222]] = np.nan
+    steps = 5 + 3 * np.arange(n)  # sparse steps: buckets are step ranges, not point counts
+    trackbook.start_run("r")
+    for s_, v in zip(steps.tolist(), values.tolist()):
+        trackbook.log_time_series_metrics({"loss": v}, step=s_)
+    trackbook.end_run()
+    trackbook.flush()
+    store = resolve(None)[0]
+    run_id, key_id = _only_series(store)
+    got_steps, got_wall, got_values, full = chart_points(store, run_id, key_id, px)
+    assert not full and len(got_steps) <= 4 * px and np.all(np.diff(got_steps) >= 0)
+    assert got_steps[0] == steps[0] and got_steps[-1] == steps[-1]
+    width = -(-(int(steps[-1]) - int(steps[0]) + 1) // px)
+    want_bucket = (steps - steps[0]) // width
+    got_bucket = (got_steps - steps[0]) // width
+    for b in np.unique(want_bucket):
+        want, got = values[want_bucket == b], got_values[got_bucket == b]
+        finite = want[~np.isnan(want)]
+        assert got.min(initial=np.inf, where=~np.isnan(got)) == finite.min(), b
+        assert got.max(initial=-np.inf, where=~np.isnan(got)) == finite.max(), b
+        assert np.isnan(got).sum() == np.isnan(want).sum(), b  # every NaN point leaves its gap
+    nan_steps = got_steps[np.isnan(got_values)].tolist()
+    assert nan_steps == steps[np.isnan(values)].tolist()
+    # The first and last point of every bucket are exact (values and wall times), so lines join up.
+    all_steps, all_wall, _ = store.series_points(run_id, key_id)
+    wall_at = dict(zip(all_steps.tolist(), all_wall.tolist()))
+    truth = dict(zip(steps.tolist(), values.tolist()))
+    for i in (0, len(got_steps) - 1):
+        assert got_values[i] == truth[int(got_steps[i])] and got_wall[i] == wall_at[int(got_steps[i])]
+    assert 25.0 in got_values.tolist() and -25.0 in got_values.tolist()
+    # A zoom into a range that fits is read whole.
+    z_steps, _, z_values, z_full = chart_points(store, run_id, key_id, px, start=3_000, stop=3_600)
+    inside = (steps >= 3_000) & (steps <= 3_600)
+    assert z_full and z_steps.tolist() == steps[inside].tolist()
+    assert np.array_equal(z_values, values[inside], equal_nan=True)
+
+
+def _only_series(store: Any) -> tuple[int, int]:
+    (row,) = store.conn.execute("SELECT DISTINCT run_id, key_id FROM series").fetchall()
+    return int(row[0]), int(row[1])
+
+
+def test_a_point_logged_again_at_the_last_step_redraws(tb: Any) -> None:
+    trackbook.init(experiment="exp")
+    run = trackbook.start_run("r")
+    for s in range(5):
+        run.log_time_series_metrics({"loss": float(s)}, step=s)
+    trackbook.flush()
+    board = Board("exp", live=False)
+    wire = Wire(board)
+    run.log_time_series_metrics({"loss": 40.0}, step=4)  # the last step sent, logged again
+    trackbook.flush()
+    board.refresh()
+    (part,) = wire.parts()
+    assert part.mode == "append" and part.steps.tolist() == [4] and part.values.tolist() == [40.0]
+    held = next(iter(board._feed.held.values()))
+    assert held.steps.tolist() == [0, 1, 2, 3, 4] and held.values[-1] == 40.0
+    run.log_time_series_metrics({"loss": 41.0}, step=4)
+    run.log_time_series_metrics({"loss": 5.0}, step=5)
+    trackbook.flush()
+    board.refresh()
+    last = wire.parts()[-1]
+    assert last.steps.tolist() == [4, 5] and last.values.tolist() == [41.0, 5.0]
+    board.refresh()
+    assert len(wire.parts()) == 2  # nothing new: nothing resent
+    trackbook.end_run()
     board.close()
 
 

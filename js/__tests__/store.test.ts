@@ -75,6 +75,23 @@ describe("BoardStore", () => {
     expect(s.seq).toBe(9);
   });
 
+  it("takes a point logged again at the last step as a replacement (an overwrite)", () => {
+    const s = new BoardStore();
+    const { snap, buffer } = snapshot();
+    s.load(snap, buffer);
+    const before = s.get(1, "loss")?.version ?? 0;
+    s.apply(...delta(5, {}, pack([{ run: 1, key: "loss", mode: "append", x: [2, 3], y: [7, 0.5] }])));
+    const pts = s.get(1, "loss")?.points();
+    expect([...(pts?.x ?? [])]).toEqual([0, 1, 2, 3]);
+    expect([...(pts?.y ?? [])]).toEqual([3, 2, 7, 0.5]);
+    s.apply(...delta(6, {}, pack([{ run: 1, key: "loss", mode: "append", x: [3], y: [9] }])));
+    expect([...(s.get(1, "loss")?.points().y ?? [])]).toEqual([3, 2, 7, 9]);
+    expect(s.get(1, "loss")?.version).toBeGreaterThan(before + 1);
+    // An older step resent is ignored: it must not break the step order.
+    s.apply(...delta(7, {}, pack([{ run: 1, key: "loss", mode: "append", x: [1], y: [5] }])));
+    expect([...(s.get(1, "loss")?.points().y ?? [])]).toEqual([3, 2, 7, 9]);
+  });
+
   it("reduces a held series once it outgrows its budget, keeping the spike", () => {
     const s = new BoardStore();
     s.px = 50;

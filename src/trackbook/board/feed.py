@@ -3,16 +3,18 @@
 `Feed` follows the runs of some experiments in a store. `scan()` compares the store with what was sent and
 returns a `Delta`: run rows that are new or changed, runs that went away, new series keys and the new tail
 points of every series the browser holds. `load()` reads series the browser should hold but does not yet
-(a newly selected run, a newly charted metric), reduced to the chart's pixel width with M4 min/max so a
-spike never vanishes. `snapshot()` is everything at once (first display and resync). No threads here: the
-follower calls these under the board's lock, tests call them directly.
+(a newly selected run, a newly charted metric), summarised per pixel column of the chart by the store
+(summary.py) so a spike never vanishes, several at once on reader threads. `snapshot()` is everything at
+once (first display and resync). The follower calls these under the board's lock, tests call them directly.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ import numpy as np
 from ..reduce import reduction_indices
 from ..store import Store
 from .encode import Part, RunRow, table_row
+from .summary import chart_points
 
 AUTO_SELECT = 10  # runs drawn when the board opens: the newest ones
 AUTO_CHARTS = 12  # charts shown when no metrics were named: the first series keys by name
@@ -28,6 +31,7 @@ DEFAULT_PX = 800  # chart width (CSS px) assumed until the browser reports its o
 MIN_PX, MAX_PX = 100, 4000
 GROWTH = 8  # a held series is reduced again once it has this many points per pixel
 LIVENESS_EVERY = 1.0  # seconds between checks that RUNNING runs' processes are alive, when nothing changed
+READERS = 2  # series read at once, each on its own thread and connection (SQLite scans without the GIL)
 
 
 @dataclass
@@ -63,6 +67,16 @@ class Delta:
         return bool(self.rows or self.removed or self.keys or self.charts is not None or self.parts or self.drop)
 
 
+def _same_point(held: Held, head: tuple[Any, ...]) -> bool:
+    """Whether the last point held is `head` (step, wall ms, value; None or NaN for NaN)."""
+    if not len(held.steps):
+        return False
+    value = held.values[-1]
+    other = np.nan if head[2] is None else head[2]
+    same_value = value == other or (value != value and other != other)
+    return bool(held.steps[-1] == head[0] and held.wall[-1] == head[1] and same_value)
+
+
 def reduce_series(steps: np.ndarray, wall: np.ndarray, values: np.ndarray, px: int) -> Held:
     """M4-reduce a series to `px` buckets when it has more than 4 points a bucket, else keep it whole."""
     if len(steps) <= 4 * px:
@@ -75,32 +89,52 @@ class _ReductionCache:
     """Reduced series shared by every board of this process, so showing a board again costs no re-read.
 
     An entry is valid while its series has not grown (same last step and value); bounded by points held.
+    Reader threads use it at once, hence the lock.
     """
 
     def __init__(self, max_points: int = 600_000) -> None:
         self.max_points = max_points
         self.points = 0
         self.entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Held]] = OrderedDict()
+        self.lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], head: tuple[Any, ...]) -> Held | None:
-        hit = self.entries.get(key)
-        if hit is None or hit[0] != head:
-            return None
-        self.entries.move_to_end(key)
-        return hit[1]
+        with self.lock:
+            hit = self.entries.get(key)
+            if hit is None or hit[0] != head:
+                return None
+            self.entries.move_to_end(key)
+            return hit[1]
 
     def put(self, key: tuple[Any, ...], head: tuple[Any, ...], held: Held) -> None:
-        old = self.entries.pop(key, None)
-        if old is not None:
-            self.points -= len(old[1].steps)
-        self.entries[key] = (head, held)
-        self.points += len(held.steps)
-        while self.points > self.max_points and len(self.entries) > 1:
-            _, (_, gone) = self.entries.popitem(last=False)
-            self.points -= len(gone.steps)
+        with self.lock:
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.points -= len(old[1].steps)
+            self.entries[key] = (head, held)
+            self.points += len(held.steps)
+            while self.points > self.max_points and len(self.entries) > 1:
+                _, (_, gone) = self.entries.popitem(last=False)
+                self.points -= len(gone.steps)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.points = 0
 
 
 _reductions = _ReductionCache()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _readers() -> ThreadPoolExecutor:
+    """The reader threads shared by every board of this process (started on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(READERS, thread_name_prefix="trackbook-board-reader")
+        return _pool
 
 
 class Feed:
@@ -305,8 +339,9 @@ class Feed:
             head = self.heads.get(rid, {}).get(kid)
             if head is None:
                 continue
-            if head[0] > held.last:
-                steps, wall, values = self.store.series_points(rid, kid, after=held.last)
+            if head[0] > held.last or (head[0] == held.last and not _same_point(held, head)):
+                # From the last step sent, inclusive: a point logged again there (an overwrite) replaces it.
+                steps, wall, values = self.store.series_points(rid, kid, start=held.last)
                 if len(steps):
                     self._append(rid, kid, held, steps, wall, values, delta)
             elif head[0] < held.last:  # the series was rewritten shorter: send it again whole
@@ -317,9 +352,17 @@ class Feed:
     def _append(self, rid: int, kid: int, held: Held, steps: np.ndarray, wall: np.ndarray, values: np.ndarray,
                 delta: Delta) -> None:
         key = self.key_names[kid]
+        keep = len(held.steps)
+        if len(held.steps) and steps[0] == held.last:
+            if _same_point(held, (int(steps[0]), int(wall[0]), float(values[0]))):
+                steps, wall, values = steps[1:], wall[1:], values[1:]  # unchanged: not sent again
+            else:
+                keep -= 1  # overwritten: the part's first point replaces the last one held
+            if not len(steps):
+                return
         delta.parts.append(Part(rid, key, "append", steps, wall, values, held.full))
-        merged = Held(np.concatenate([held.steps, steps]), np.concatenate([held.wall, wall]),
-                      np.concatenate([held.values, values]), held.full)
+        merged = Held(np.concatenate([held.steps[:keep], steps]), np.concatenate([held.wall[:keep], wall]),
+                      np.concatenate([held.values[:keep], values]), held.full)
         if len(merged.steps) > GROWTH * self.px:
             merged = reduce_series(merged.steps, merged.wall, merged.values, self.px)
             merged.full = False
@@ -356,28 +399,35 @@ class Feed:
         self.pending = [p for p in self.pending if p[0] != rid]
 
     def load(self, budget: float = 0.25, max_points: int = 400_000) -> list[Part]:
-        """Read and reduce queued series, whole, for at most `budget` seconds (at least one series)."""
+        """Read queued series, whole or summarised to the chart's width, for at most `budget` seconds (at
+        least one round: `READERS` series read at once)."""
         parts: list[Part] = []
         start = time.perf_counter()
         points = 0
         while self.pending:
-            rid, kid = self.pending.pop(0)
-            held = self._read(rid, kid)
-            self.held[(rid, kid)] = held
-            parts.append(held.part(rid, self.key_names[kid]))
-            points += len(held.steps)
+            batch = self.pending[:READERS]
+            del self.pending[:READERS]
+            if len(batch) == 1:
+                helds = [self._read(*batch[0])]
+            else:
+                helds = list(_readers().map(lambda pair: self._read(*pair), batch))
+            for (rid, kid), held in zip(batch, helds):
+                self.held[(rid, kid)] = held
+                parts.append(held.part(rid, self.key_names[kid]))
+                points += len(held.steps)
             if time.perf_counter() - start > budget or points > max_points:
                 break
         return parts
 
     def _read(self, rid: int, kid: int) -> Held:
+        """One series as the chart draws it (cached per process while the series has not changed)."""
         head = self.heads.get(rid, {}).get(kid)
         cache_key = (str(self.store.path), rid, kid, self.px, self.raw[rid].create_time)
         hit = _reductions.get(cache_key, head or ())
         if hit is not None:
             return hit
-        steps, wall, values = self.store.series_points(rid, kid)
-        held = reduce_series(steps, wall, values, self.px)
+        steps, wall, values, full = chart_points(self.store, rid, kid, self.px)
+        held = Held(steps, wall, values, full)
         if len(steps):
             # The head read before may be older than the points read now: key the cache on what was read.
             v = float(values[-1])
@@ -385,7 +435,7 @@ class Feed:
         return held
 
     def detail(self, key: str, ranges: Sequence[tuple[int, float, float]], px: int) -> list[Part]:
-        """The points of (run, lo, hi) step ranges of `key` at full detail, or M4-reduced to `px` buckets when
+        """The points of (run, lo, hi) step ranges of `key` at full detail, or summarised to `px` buckets when
         a range holds more than 4 points a pixel (a zoom)."""
         kid = self.key_id(key)
         if kid is None:
@@ -397,9 +447,8 @@ class Feed:
                 continue
             start = int(np.floor(lo)) if np.isfinite(lo) else None
             stop = int(np.ceil(hi)) if np.isfinite(hi) else None
-            steps, wall, values = self.store.series_points(rid, kid, start=start, stop=stop)
-            held = reduce_series(steps, wall, values, px)
-            parts.append(held.part(rid, key, "range"))
+            steps, wall, values, full = chart_points(self.store, rid, kid, px, start=start, stop=stop)
+            parts.append(Part(rid, key, "range", steps, wall, values, full))
         return parts
 
     def snapshot(self) -> tuple[dict[str, Any], list[Part]]:

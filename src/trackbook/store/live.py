@@ -4,6 +4,10 @@ Mixed into `Store` (uses `self.conn`).
 The board polls cheaply: `data_version()` says whether anyone committed since the last look, `run_versions`
 lists every followed run with its update time and liveness columns (a few bytes a run), and `series_heads`
 gives the last point of every series; only rows and tails that changed are then read in full.
+
+Long series are summarised where they lie: `series_buckets` cuts a step range into equal buckets (one per
+pixel column of a chart) and SQLite returns each bucket's minimum, maximum, counts and first and last
+points, so a 100,000-point series crosses into Python as a few hundred rows.
 """
 
 from __future__ import annotations
@@ -18,6 +22,33 @@ import numpy as np
 _EXPERIMENT = "system.Experiment"
 _RUN_TYPES = ("system.ExperimentRun", "system.PipelineRun")
 _CHUNK = 500  # ids per IN (...) list, well under every engine's limit on bound parameters
+MAX_BUCKETS = 4096  # buckets one summary may have (the widest chart the board reduces to is narrower)
+_NAN_RANGES = 32  # step ranges looked up one by one for NaN points; more become one scan of the whole span
+
+# One bucket per row of a connection-local table of integers: joining it to `series` with a step range per
+# bucket lets the aggregate run in step order without sorting (a GROUP BY on a computed bucket number makes
+# SQLite sort every point first, 2x slower). The first and last point of each bucket are then looked up by
+# the primary key.
+_BUCKET_TABLE = "CREATE TEMP TABLE IF NOT EXISTS board_bucket (i INTEGER PRIMARY KEY)"
+_BUCKET_FILL = (
+    "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ?)"
+    " INSERT INTO board_bucket (i) SELECT i FROM k WHERE true ON CONFLICT (i) DO NOTHING"
+)
+_BUCKETS_SQL = (
+    "WITH b AS ("
+    " SELECT k.i AS i, MIN(s.value) AS lo, MAX(s.value) AS hi, COUNT(*) AS n, COUNT(s.value) AS nv"
+    " FROM board_bucket k JOIN series s ON s.run_id = ? AND s.key_id = ?"
+    " AND s.step >= ? + k.i * ? AND s.step < ? + (k.i + 1) * ? AND s.step <= ?"
+    " WHERE k.i < ? GROUP BY k.i)"
+    " SELECT b.i, COALESCE(b.lo, 'nan'), COALESCE(b.hi, 'nan'), b.n, b.nv,"
+    " f.step, f.wall_time, COALESCE(f.value, 'nan'), l.step, l.wall_time, COALESCE(l.value, 'nan')"
+    " FROM b"
+    " JOIN series f ON f.run_id = ? AND f.key_id = ? AND f.step = (SELECT MIN(step) FROM series"
+    " WHERE run_id = ? AND key_id = ? AND step >= ? + b.i * ?)"
+    " JOIN series l ON l.run_id = ? AND l.key_id = ? AND l.step = (SELECT MAX(step) FROM series"
+    " WHERE run_id = ? AND key_id = ? AND step < ? + (b.i + 1) * ? AND step <= ?)"
+    " ORDER BY b.i"
+)
 
 
 class LiveQueries:
@@ -119,6 +150,73 @@ class LiveQueries:
         # COALESCE(value, 'nan') turns NULL (NaN) into text fromiter parses; fromiter runs at C speed.
         m = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=3 * len(rows)).reshape(-1, 3)
         return m[:, 0].astype(np.int64), m[:, 1].astype(np.int64), m[:, 2]
+
+    def series_span(
+        self, run_id: int, key_id: int, *, start: int | None = None, stop: int | None = None
+    ) -> tuple[int, int] | None:
+        """(first step, last step) of a series within start <= step <= stop, or None when it has no point
+        there. Two primary-key seeks, whatever the series' length."""
+        where = "run_id = ? AND key_id = ? AND step >= ? AND step <= ?"
+        lo = -(2**63) if start is None else start
+        hi = 2**63 - 1 if stop is None else stop
+        args = (run_id, key_id, lo, hi)
+        row = self.conn.execute(
+            f"SELECT (SELECT MIN(step) FROM series WHERE {where}), (SELECT MAX(step) FROM series WHERE {where})",
+            args + args,
+        ).fetchone()
+        return None if row[0] is None else (int(row[0]), int(row[1]))
+
+    def series_buckets(self, run_id: int, key_id: int, first: int, width: int, count: int, stop: int) -> np.ndarray:
+        """A summary of the points first <= step <= stop cut into `count` buckets of `width` steps (bucket i
+        holds first + i * width <= step < first + (i + 1) * width), one row per bucket that has points:
+        (i, min value, max value, points, non-NaN points, first step, its wall ms, its value, last step, its
+        wall ms, its value) as a float64 matrix. NaN (a stored NULL) never wins the min or max; a bucket of
+        NaN only has NaN for both, and fewer non-NaN points than points says the bucket holds a NaN.
+        """
+        if not 0 < count <= MAX_BUCKETS or width <= 0:
+            raise ValueError(f"series_buckets needs 1 to {MAX_BUCKETS} buckets of a positive width, got "
+                             f"{count} of {width}")
+        conn = self.conn
+        conn.execute(_BUCKET_TABLE)
+        top = conn.execute("SELECT MAX(i) FROM board_bucket").fetchone()[0]
+        if top is None or top < MAX_BUCKETS - 1:
+            conn.execute(_BUCKET_FILL, (MAX_BUCKETS,))
+        ids = (run_id, key_id)
+        rows = conn.execute(
+            _BUCKETS_SQL,
+            (*ids, first, width, first, width, stop, count,
+             *ids, *ids, first, width,
+             *ids, *ids, first, width, stop),
+        ).fetchall()
+        if not rows:
+            return np.empty((0, 11), np.float64)
+        return np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=11 * len(rows)).reshape(-1, 11)
+
+    def series_nan_points(
+        self, run_id: int, key_id: int, ranges: Sequence[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, wall ms) of the NaN points of a series within these [lo, hi) step ranges, in step order.
+
+        Few ranges are read one by one (each a short range scan); many become one scan from the first to the
+        last range, which costs about what reading the bucket summary did.
+        """
+        if not ranges:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        sql = ("SELECT step, wall_time FROM series WHERE run_id = ? AND key_id = ? AND step >= ? AND step < ?"
+               " AND value IS NULL ORDER BY step")
+        spans = list(ranges) if len(ranges) <= _NAN_RANGES else [(ranges[0][0], ranges[-1][1])]
+        rows: list[Any] = []
+        for lo, hi in spans:
+            rows += self.conn.execute(sql, (run_id, key_id, lo, hi)).fetchall()
+        if not rows:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        m = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        if len(spans) < len(ranges):  # one wide scan: keep the points inside the ranges asked for
+            los = np.array([r[0] for r in ranges], np.int64)
+            his = np.array([r[1] for r in ranges], np.int64)
+            j = np.searchsorted(los, m[:, 0], side="right") - 1
+            m = m[(j >= 0) & (m[:, 0] < his[np.maximum(j, 0)])]
+        return m[:, 0], m[:, 1]
 
 
 def _marks(n: int) -> str:
