@@ -305,7 +305,7 @@ class LineageGraph:
                 "resource_id": row.resource_id,
                 "schema_title": row.schema_title,
                 "state": row.state,
-                "uri": row.uri,
+                "uri": row.uri if isinstance(row.uri, str) else None,  # the frame holds NaN where there is none
                 "side": row.side,
                 "hops": int(row.hops),
                 "create_time": when.isoformat().replace("+00:00", "Z") if when else None,
