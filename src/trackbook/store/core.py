@@ -533,7 +533,26 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def _check_header(path: Path) -> None:
+def _check_header(path: Path, settle: float = 1.0) -> None:
+    """Refuse a file that is not SQLite or is truncated, reading its first 100 bytes without SQLite.
+
+    Another process may be mid-write (creating the file, or a checkpoint that writes page 1 before it
+    extends the file), so a file that looks short is looked at again for `settle` seconds before it is
+    called truncated.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        problem = _header_problem(path)
+        if problem is None:
+            return
+        final, message = problem
+        if final or time.monotonic() > deadline:
+            raise StoreError(f"{path} {message}; it was not modified")
+        time.sleep(0.02)
+
+
+def _header_problem(path: Path) -> tuple[bool, str] | None:
+    """None when the header is sound; else (final, what is wrong) where final means no write can fix it."""
     try:
         with path.open("rb") as f:
             head = f.read(100)
@@ -541,20 +560,19 @@ def _check_header(path: Path) -> None:
     except OSError as exc:
         raise StoreError(f"cannot read the store {path}: {exc.strerror}") from None
     if not head:
-        return  # an empty file becomes a new store
-    if head[:16] != b"SQLite format 3\x00":
-        raise StoreError(f"{path} is not a trackbook store (not an SQLite database); it was not modified")
+        return None  # an empty file becomes a new store
+    magic = b"SQLite format 3\x00"
+    if head[: len(magic)] != magic[: len(head)]:
+        return True, "is not a trackbook store (not an SQLite database)"
     if len(head) < 100:
-        raise StoreError(f"{path} is truncated ({size} bytes); it was not modified")
+        return False, f"is truncated ({size} bytes)"
     page_size = int.from_bytes(head[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(head[28:32], "big")
     header_valid = head[24:28] == head[92:96]  # the page count is only meaningful when these agree
     if header_valid and size < pages * page_size:
-        raise StoreError(
-            f"{path} is truncated: its header promises {pages * page_size:,} bytes but the file has {size:,}; "
-            "it was not modified"
-        )
+        return False, f"is truncated: its header promises {pages * page_size:,} bytes but the file has {size:,}"
+    return None
 
 
 def _marks(n: int) -> str:
