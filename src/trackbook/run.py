@@ -18,6 +18,7 @@ from .states import ExecutionState
 from .store import Context, Store, live_state
 
 if TYPE_CHECKING:
+    from .artifact import Artifact
     from .experiment import Experiment
 
 CLASSIFICATION_METRICS = "google.ClassificationMetrics"
@@ -200,7 +201,7 @@ class ExperimentRun:
         tpr: list[float] | None = None,
         threshold: list[float] | None = None,
         display_name: str | None = None,
-    ) -> Any:
+    ) -> Artifact:
         """Record a confusion matrix and/or an ROC curve as a google.ClassificationMetrics artifact (returned)."""
         if (labels is None) != (matrix is None):
             raise ValueError("labels and matrix must be set together.")

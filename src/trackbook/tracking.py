@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,6 +20,9 @@ from .run import ExperimentRun
 from .session import resolve, session
 from .states import ExecutionState
 from .store import Store
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
 
 
 def init(
@@ -127,8 +130,9 @@ def log_classification_metrics(
     tpr: list[float] | None = None,
     threshold: list[float] | None = None,
     display_name: str | None = None,
-) -> dict[str, Any]:
-    """Record a confusion matrix and/or ROC curve with the active run."""
+) -> Artifact:
+    """Record a confusion matrix and/or ROC curve with the active run; returns the
+    google.ClassificationMetrics artifact, as Vertex does."""
     return _active_run("log_classification_metrics").log_classification_metrics(
         labels=labels, matrix=matrix, fpr=fpr, tpr=tpr, threshold=threshold, display_name=display_name
     )
