@@ -48,6 +48,8 @@ export function initialize({ model }: { model: Model }): () => void {
       store.loadIfNewer(msg, buffer);
     } else if (msg.type === "range") {
       store.applyRange(msg, buffer);
+    } else if (msg.type === "lineage") {
+      store.applyLineage(msg);
     }
   };
   const onSnapshot = () => loadTrait(store, model);

@@ -1,10 +1,11 @@
 /**
- * The board view: panels over one shared store. The runs panel is the table, the charts panel holds one
- * chart per metric and their controls. Panels are a list, so a further one (the lineage graph) plugs in
- * with `BoardView.addPanel`. View options live in the widget model's traits (saved with the notebook and
- * settable from Python); hover is local to the page.
+ * The board view: panels over one shared store. The runs panel is the table, the lineage panel draws the
+ * graph of a run picked in the table, the charts panel holds one chart per metric and their controls.
+ * Panels are a list (`BoardView.addPanel`). View options live in the widget model's traits (saved with the
+ * notebook and settable from Python); hover is local to the page.
  */
 import { Chart, type ChartHost, type XAxis } from "./chart";
+import { type LineageHost, LineagePanel } from "./lineage";
 import { readTheme, type Theme, watchTheme } from "./theme";
 import type { BoardStore, Change } from "./store";
 import { DEFAULT_VIEW, RunTable, type TableHost, type TableView } from "./table";
@@ -41,8 +42,9 @@ export function emptyHint(wanted: string[] | null): string {
 }
 
 let rangeCounter = 0;
+let lineageCounter = 0;
 
-export class BoardView implements TableHost, ChartHost {
+export class BoardView implements TableHost, ChartHost, LineageHost {
   readonly root: HTMLElement;
   private panels: Panel[] = [];
   private panelBox: HTMLElement;
@@ -51,6 +53,7 @@ export class BoardView implements TableHost, ChartHost {
   private themeCache: Theme | null = null;
   private table: RunTable;
   private chartsPanel: ChartsPanel;
+  private lineagePanel: LineagePanel;
   private disposers: (() => void)[] = [];
   private viewTimer = 0;
   private viewState: TableView;
@@ -69,10 +72,12 @@ export class BoardView implements TableHost, ChartHost {
 
     this.table = new RunTable(this);
     this.chartsPanel = new ChartsPanel(this);
+    this.lineagePanel = new LineagePanel(this);
     this.addPanel({
       id: "runs", title: "Runs", el: this.table.el,
       update: (c) => this.table.update(c), destroy: () => this.table.destroy(),
     });
+    this.addPanel(this.lineagePanel);
     this.addPanel(this.chartsPanel);
 
     this.disposers.push(store.subscribe((c) => this.onChange(c)));
@@ -98,7 +103,7 @@ export class BoardView implements TableHost, ChartHost {
         this.chartsPanel.redraw();
       });
     }
-    this.onChange({ rows: "all", series: "all", charts: true, keys: true, loading: true });
+    this.onChange({ rows: "all", series: "all", charts: true, keys: true, loading: true, lineage: true });
   }
 
   addPanel(panel: Panel): void {
@@ -224,6 +229,28 @@ export class BoardView implements TableHost, ChartHost {
 
   clearDetail(key: string): void {
     this.store.clearDetail(key);
+  }
+
+  /** Whether lineage graphs can be asked for: only with a kernel (not on a saved standalone page). */
+  lineageEnabled(): boolean {
+    return !this.model.get("_static");
+  }
+
+  /** Open the lineage panel on a run (or close it when it already shows that run). */
+  showLineage(run: number): void {
+    const cur = this.store.lineage;
+    if (cur && cur.run === run) {
+      this.store.clearLineage();
+      return;
+    }
+    this.requestLineage(run, cur?.direction ?? "both");
+    this.lineagePanel.el.scrollIntoView?.({ block: "nearest" });
+  }
+
+  requestLineage(run: number, direction: string): void {
+    const id = ++lineageCounter;
+    this.store.expectLineage(id, run, direction);
+    this.model.send({ type: "lineage", id, run, direction });
   }
 
   /** Tell the kernel the chart width, so the series it sends are reduced to it. */

@@ -77,7 +77,93 @@ export interface RangeMessage {
   series: PartHeader[];
 }
 
-export type KernelMessage = DeltaMessage | SnapshotMessage | RangeMessage;
+/** A node of a lineage graph (src/trackbook/board/lineage.py, from LineageGraph.to_dict()). */
+export interface LineageNode {
+  id: string;
+  kind: "artifact" | "execution";
+  label: string;
+  resource_id: string;
+  schema_title: string;
+  state: string | null;
+  uri: string | null;
+  side: "start" | "upstream" | "downstream";
+  hops: number;
+  create_time: string | null;
+  contexts: string[];
+}
+
+/** An event between an artifact and an execution, pointing the way data flows. */
+export interface LineageEdge {
+  source: string;
+  target: string;
+  type: "INPUT" | "OUTPUT";
+  path: string | null;
+}
+
+export interface LineageGraph {
+  origin: string;
+  direction: string;
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+  total: number;
+}
+
+export interface LineageMessage {
+  type: "lineage";
+  id: number;
+  run: number;
+  direction: string;
+  graph?: unknown;
+  error?: string;
+}
+
+export type KernelMessage = DeltaMessage | SnapshotMessage | RangeMessage | LineageMessage;
+
+function text(v: unknown): string {
+  return typeof v === "string" ? v : v === null || v === undefined ? "" : String(v);
+}
+
+function maybeText(v: unknown): string | null {
+  return v === null || v === undefined ? null : text(v);
+}
+
+/** A lineage graph from the kernel, every field checked: strings stay strings (shown as text), unknown
+ * kinds and event types fall back to their neighbours' defaults, edges to missing nodes are dropped. */
+export function decodeLineage(raw: unknown): LineageGraph {
+  const g = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+  const nodes: LineageNode[] = [];
+  const seen = new Set<string>();
+  for (const r of Array.isArray(g.nodes) ? g.nodes : []) {
+    const n = (r && typeof r === "object" ? r : {}) as Record<string, unknown>;
+    const id = text(n.id);
+    if (!id || seen.has(id)) continue;
+    seen.add(id);
+    const side = n.side === "upstream" || n.side === "downstream" ? n.side : "start";
+    nodes.push({
+      id,
+      kind: n.kind === "execution" ? "execution" : "artifact",
+      label: text(n.label) || text(n.resource_id) || id,
+      resource_id: text(n.resource_id),
+      schema_title: text(n.schema_title),
+      state: maybeText(n.state),
+      uri: maybeText(n.uri),
+      side,
+      hops: typeof n.hops === "number" && Number.isFinite(n.hops) ? n.hops : 0,
+      create_time: maybeText(n.create_time),
+      contexts: Array.isArray(n.contexts) ? n.contexts.map(text) : [],
+    });
+  }
+  const edges: LineageEdge[] = [];
+  for (const r of Array.isArray(g.edges) ? g.edges : []) {
+    const e = (r && typeof r === "object" ? r : {}) as Record<string, unknown>;
+    const source = text(e.source);
+    const target = text(e.target);
+    if (!seen.has(source) || !seen.has(target)) continue;
+    edges.push({ source, target, type: e.type === "INPUT" ? "INPUT" : "OUTPUT", path: maybeText(e.path) });
+  }
+  const total = typeof g.total === "number" && Number.isFinite(g.total) ? g.total : nodes.length;
+  return { origin: text(g.origin), direction: text(g.direction), nodes, edges, total };
+}
 
 /** Decode a JSON value: tagged non-finite floats ({"$f": "NaN"}) and big integers ({"$i": "123"}). */
 export function decodeValue(v: unknown): Value {

@@ -5,10 +5,13 @@
  */
 import {
   type DeltaMessage,
+  type LineageGraph,
+  type LineageMessage,
   type Part,
   type RangeMessage,
   type RunRow,
   type Snapshot,
+  decodeLineage,
   decodeRow,
   unpackParts,
 } from "./protocol";
@@ -22,6 +25,16 @@ export interface Change {
   keys?: boolean;
   loading?: boolean;
   detail?: string; // a metric whose zoom detail arrived
+  lineage?: boolean; // the lineage panel's request or graph changed
+}
+
+/** The lineage graph asked for: which run, the newest request's id, and the reply once it came. */
+export interface LineageState {
+  id: number;
+  run: number;
+  direction: string;
+  graph: LineageGraph | null;
+  error: string | null;
 }
 
 export type ApplyResult = "applied" | "stale" | "gap";
@@ -42,6 +55,8 @@ export class BoardStore {
   /** Chart plot width in CSS px: held series are reduced to it as they grow. */
   px = 800;
   awaitingResync = false;
+  /** The lineage panel's run and graph (null while the panel is closed). */
+  lineage: LineageState | null = null;
   private ranges = new Map<string, { id: number; bounds: Map<number, [number, number]> }>();
   private listeners = new Set<(c: Change) => void>();
 
@@ -158,6 +173,29 @@ export class BoardStore {
     }
     this.emit({ detail: msg.key, series: "all" });
     return true;
+  }
+
+  /** A lineage graph was asked for (request `id`); until its reply comes the panel says it is loading. */
+  expectLineage(id: number, run: number, direction: string): void {
+    this.lineage = { id, run, direction, graph: null, error: null };
+    this.emit({ lineage: true });
+  }
+
+  /** The kernel's reply to the newest lineage request (older replies are ignored). */
+  applyLineage(msg: LineageMessage): boolean {
+    const want = this.lineage;
+    if (!want || want.id !== msg.id) return false;
+    if (typeof msg.error === "string") this.lineage = { ...want, error: msg.error };
+    else this.lineage = { ...want, graph: decodeLineage(msg.graph) };
+    this.emit({ lineage: true });
+    return true;
+  }
+
+  /** The panel was closed. */
+  clearLineage(): void {
+    if (!this.lineage) return;
+    this.lineage = null;
+    this.emit({ lineage: true });
   }
 
   /** Forget the zoom detail of a metric (zoom reset). */

@@ -42,6 +42,9 @@ export interface TableHost {
   setBaseline(id: number): void;
   hovered(): number | null;
   setHovered(id: number | null): void;
+  /** Whether rows offer a lineage button (there is a kernel to ask). */
+  lineageEnabled(): boolean;
+  showLineage(id: number): void;
   view(): TableView;
   setView(v: Partial<TableView>): void;
 }
@@ -50,13 +53,14 @@ interface RowEls {
   tr: HTMLTableRowElement;
   check: HTMLInputElement;
   pin: HTMLButtonElement;
+  lineage: HTMLButtonElement;
   cells: HTMLTableCellElement[];
 }
 
 /** Tables up to this many runs keep every row in the DOM; larger ones render a window. */
 export const ALL_ROWS = 200;
 const OVERSCAN = 12;
-const LEAD_WIDTH = 70;
+const LEAD_WIDTH = 92;
 
 const KNOWN_STATES = new Set(["running", "complete", "failed", "crashed", "new", "cancelled", "cached"]);
 const GROUP_TAG: Record<string, string> = { param: "param", metric: "metric", last: "last" };
@@ -358,7 +362,14 @@ export class RunTable {
     pin.textContent = "◆";
     pin.title = "pin as the baseline: other runs show deltas against it";
     pin.setAttribute("aria-label", `pin ${run.name} as baseline`);
-    lead.append(check, sw, pin);
+    const lineage = document.createElement("button");
+    lineage.type = "button";
+    lineage.className = "tb-lin";
+    lineage.title = "show the lineage graph of this run (its artifacts and executions)";
+    lineage.setAttribute("aria-label", `lineage of ${run.name}`);
+    lineage.hidden = !this.host.lineageEnabled();
+    lineage.append(lineageIcon());
+    lead.append(check, sw, pin, lineage);
     tr.append(lead);
     const cells: HTMLTableCellElement[] = [];
     for (const col of this.columns) {
@@ -367,7 +378,7 @@ export class RunTable {
       cells.push(td);
       tr.append(td);
     }
-    const els: RowEls = { tr, check, pin, cells };
+    const els: RowEls = { tr, check, pin, lineage, cells };
     this.fillRow(els, run);
     return els;
   }
@@ -580,6 +591,10 @@ export class RunTable {
       this.host.setBaseline(this.host.baseline() === id ? -1 : id);
       return;
     }
+    if (target.closest("button.tb-lin")) {
+      this.host.showLineage(id);
+      return;
+    }
     const sel = new Set(this.host.selection());
     if (e.shiftKey && this.anchor !== null && this.visible.includes(this.anchor)) {
       const a = this.visible.indexOf(this.anchor);
@@ -616,6 +631,28 @@ export class RunTable {
   get shownOrder(): number[] {
     return [...this.visible];
   }
+}
+
+/** A small graph (two nodes feeding a third) for the lineage button; drawn, so no font is needed. */
+function lineageIcon(): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const icon = document.createElementNS(ns, "svg");
+  icon.setAttribute("viewBox", "0 0 16 16");
+  icon.setAttribute("width", "13");
+  icon.setAttribute("height", "13");
+  icon.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M4 4 L12 8 M4 12 L12 8");
+  path.setAttribute("class", "tb-lin-edge");
+  icon.append(path);
+  for (const [x, y] of [[3.5, 4], [3.5, 12], [12.5, 8]]) {
+    const c = document.createElementNS(ns, "circle");
+    c.setAttribute("cx", String(x));
+    c.setAttribute("cy", String(y));
+    c.setAttribute("r", "2.3");
+    icon.append(c);
+  }
+  return icon;
 }
 
 /** Numbers align right (digits line up), text left. */

@@ -107,6 +107,26 @@ describe("BoardStore", () => {
     expect([...(series?.points().y ?? [])]).toContain(99);
   });
 
+  it("keeps the newest lineage request's reply, its error, or nothing once closed", () => {
+    const s = new BoardStore();
+    const changes: unknown[] = [];
+    s.subscribe((c) => changes.push(c));
+    s.expectLineage(1, 7, "both");
+    s.expectLineage(2, 7, "upstream");
+    const graph = { nodes: [{ id: "artifacts/a", kind: "artifact", label: "data" }], edges: [], total: 1 };
+    expect(s.applyLineage({ type: "lineage", id: 1, run: 7, direction: "both", graph })).toBe(false);
+    expect(s.lineage?.graph).toBeNull();
+    expect(s.applyLineage({ type: "lineage", id: 2, run: 7, direction: "upstream", graph })).toBe(true);
+    expect(s.lineage?.graph?.nodes.map((n) => n.label)).toEqual(["data"]);
+    expect(s.lineage?.direction).toBe("upstream");
+    s.expectLineage(3, 8, "both");
+    s.applyLineage({ type: "lineage", id: 3, run: 8, direction: "both", error: "this run is not on the board any more" });
+    expect(s.lineage?.error).toBe("this run is not on the board any more");
+    s.clearLineage();
+    expect(s.lineage).toBeNull();
+    expect(changes.length).toBe(6);
+  });
+
   it("applies only the newest zoom reply, merged into the held points", () => {
     const s = new BoardStore();
     const { snap, buffer } = snapshot();

@@ -1,6 +1,7 @@
 """The board in a real JupyterLab (and Notebook 7) in headless Chromium: rows, drawn curves, a live update
 while a later cell is still running, selection both ways, sorting, filtering, differences only, a pinned
-baseline, theming, and a hostile param value shown as text. Saves screenshots under artifacts/browser/."""
+baseline, theming, a hostile param value shown as text, and the lineage panel of a run. Saves screenshots
+under artifacts/browser/."""
 
 from __future__ import annotations
 
@@ -147,6 +148,75 @@ def test_board_in_jupyterlab(lab: Lab, page: Any, artifacts: Path) -> None:
     assert "No runs yet in experiment 'nothing-here'" in empty.inner_text()
     assert "trackbook.start_run(" in empty.inner_text()
 
+    assert page.dialogs == [], page.dialogs
+    assert page.errors == [], page.errors
+
+
+LINEAGE_CELL = """
+import trackbook
+trackbook.init(store='lineage.db', experiment='lin')
+raw = trackbook.Artifact.create('system.Dataset', uri='/tmp/raw.csv', display_name='raw <b>data</b>')
+with trackbook.start_run('trained'):
+    trackbook.log_time_series_metrics({'loss': 1.0}, step=0)
+    with trackbook.start_execution(schema_title='system.ContainerExecution', display_name='fit') as ex:
+        ex.assign_input_artifacts([raw])
+        model = trackbook.Artifact.create('system.Model', uri='/tmp/model.npy', display_name='model-1')
+        ex.assign_output_artifacts([model])
+with trackbook.start_run('plain'):
+    trackbook.log_time_series_metrics({'loss': 2.0}, step=0)
+trackbook.board('lin')
+"""
+
+
+def test_lineage_panel(lab: Lab, page: Any, artifacts: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(LINEAGE_CELL)]
+    nbformat.write(nb, lab.root / "lineage.ipynb")
+    p = page.page
+    open_notebook(p, lab, "lineage.ipynb")
+    run_cell(p, 0)
+    board = board_in_cell(p, 0)
+    board.locator("tbody tr[data-run]").nth(1).wait_for(timeout=60 * SECONDS)
+    panel = board.locator(".tb-lineage")
+    assert panel.is_hidden()  # nothing asked for yet
+
+    # The row's lineage button asks the kernel for the run's graph; the panel draws it.
+    board.locator("tbody tr[data-run]", has_text="trained").locator("button.tb-lin").click()
+    nodes = panel.locator("g.tb-lnode")
+    nodes.nth(2).wait_for(timeout=30 * SECONDS)
+    assert panel.locator(".tb-lineage-title").inner_text() == "Lineage of trained"
+    labels = {nodes.nth(i).locator(".tb-lname").text_content(): nodes.nth(i) for i in range(nodes.count())}
+    assert set(labels) == {"raw <b>data</b>", "fit", "model-1"}  # names as text, markup and all
+    assert panel.locator("b").count() == 0
+    kinds = {name: g.get_attribute("class") for name, g in labels.items()}
+    assert "tb-lnode-artifact" in kinds["raw <b>data</b>"] and "tb-lnode-execution" in kinds["fit"]
+    assert labels["fit"].locator(".tb-lkind").text_content() == "ContainerExecution · complete"
+    # Inputs left, the execution in the middle, outputs right.
+    x = {name: g.bounding_box()["x"] for name, g in labels.items()}
+    assert x["raw <b>data</b>"] < x["fit"] < x["model-1"]
+    # Edge style by event type: one dashed INPUT, one solid OUTPUT.
+    assert panel.locator("path.tb-ledge-input").count() == 1
+    assert panel.locator("path.tb-ledge-output").count() == 1
+    dash = panel.locator("path.tb-ledge-input").evaluate("el => getComputedStyle(el).strokeDasharray")
+    assert dash not in ("", "none"), dash
+    # Hovering a node shows its details as text.
+    labels["model-1"].hover()
+    details = panel.locator(".tb-lineage-details")
+    details.locator("dd", has_text="/tmp/model.npy").wait_for(timeout=10 * SECONDS)
+    text = details.inner_text()
+    assert "system.Model" in text and "lin-trained" in text and "in this run" in text
+    board.screenshot(path=str(artifacts / "board-lineage.png"))
+
+    # Upstream only, then a run without lineage, then close.
+    panel.locator("select").select_option("upstream")
+    p.wait_for_function("(el) => el.querySelectorAll('g.tb-lnode').length === 3", arg=panel.element_handle(),
+                        timeout=30 * SECONDS)
+    board.locator("tbody tr[data-run]", has_text="plain").locator("button.tb-lin").click()
+    details.locator("text=has no artifacts or executions").wait_for(timeout=30 * SECONDS)
+    assert panel.locator("g.tb-lnode").count() == 0
+    panel.locator("button.tb-lineage-close").click()
+    assert panel.is_hidden()
     assert page.dialogs == [], page.dialogs
     assert page.errors == [], page.errors
 

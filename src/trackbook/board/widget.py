@@ -291,8 +291,8 @@ class Board(anywidget.AnyWidget):
     # -- messages ----------------------------------------------------------------------------------------
 
     def _on_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
-        """Requests from the browser: "hello"/"resync" (with the last seq it has), "range" (a zoom) and
-        "view" (a view of the board opened or closed)."""
+        """Requests from the browser: "hello"/"resync" (with the last seq it has), "range" (a zoom),
+        "lineage" (the graph of a run) and "view" (a view of the board opened or closed)."""
         if not isinstance(content, dict):
             return
         kind = content.get("type")
@@ -303,7 +303,7 @@ class Board(anywidget.AnyWidget):
                     self._dormant = True  # every view is gone (the output was cleared): stop working
             self._follower.poke()
             return
-        if kind not in ("hello", "resync", "range"):
+        if kind not in ("hello", "resync", "range", "lineage"):
             return
         self._requests.append(content)
         self._follower.poke()
@@ -385,6 +385,9 @@ class Board(anywidget.AnyWidget):
             headers, data = pack(parts)
             self._send_msg({"type": "range", "id": request.get("id"), "key": key, "series": headers}, [data])
             return
+        if kind == "lineage":
+            self._answer_lineage(request)
+            return
         have = request.get("have")
         have = int(have) if isinstance(have, int) else -1
         if have == self._seq:
@@ -397,6 +400,24 @@ class Board(anywidget.AnyWidget):
         header, parts = self._feed.snapshot()
         headers, data = pack(parts)
         self._send_msg({"type": "snapshot", "seq": self._seq, **header, "series": headers}, [data])
+
+    def _answer_lineage(self, request: dict[str, Any]) -> None:
+        """The lineage graph of one run of the board, or an error the panel shows as text."""
+        from ..lineage import DIRECTIONS
+        from .lineage import run_graph
+
+        run, direction = request.get("run"), request.get("direction", "both")
+        if isinstance(run, bool) or not isinstance(run, int) or direction not in DIRECTIONS:
+            return  # a malformed request from a page is ignored, never fatal
+        reply: dict[str, Any] = {"type": "lineage", "id": request.get("id"), "run": run, "direction": direction}
+        if run not in self._feed.rows:
+            reply["error"] = "this run is not on the board any more"
+        else:
+            try:
+                reply["graph"] = run_graph(self._store, run, direction)
+            except LookupError as exc:
+                reply["error"] = str(exc)
+        self._send_msg(reply, [])
 
     def _send_seq(self, content: dict[str, Any], parts: list[Part]) -> None:
         self._seq += 1
