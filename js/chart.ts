@@ -316,7 +316,8 @@ export class Chart {
   }
 
   /** Stroke a series from i0 to i1: a gap at NaN (and at values <= 0 on a log axis), one min/max stroke
-   * per pixel column where points are denser than pixels. */
+   * per pixel column where points are denser than pixels, and a dot for a point with no neighbour to join
+   * (a run's first logged step, a point between two gaps). */
   private trace(ctx: CanvasRenderingContext2D, xs: Float64Array, ys: Float32Array, i0: number, i1: number, logY: boolean): void {
     const sx = this.sx;
     const sy = this.sy;
@@ -328,6 +329,7 @@ export class Chart {
     let hi = 0;
     let last = 0;
     let multi = false;
+    let alone = false; // the open segment is one point so far
     const flush = () => {
       if (open && multi) {
         ctx.lineTo(cx, lo);
@@ -336,11 +338,18 @@ export class Chart {
       }
       multi = false;
     };
+    const close = () => {
+      if (open && alone) {
+        ctx.moveTo(cx + 2, lo);
+        ctx.arc(cx, lo, 2, 0, Math.PI * 2);
+      }
+      open = false;
+    };
     for (let i = i0; i <= i1; i++) {
       const v = ys[i];
       if (!Number.isFinite(v) || (logY && v <= 0)) {
         flush();
-        open = false;
+        close();
         col = NaN;
         continue;
       }
@@ -352,17 +361,20 @@ export class Chart {
         if (py > hi) hi = py;
         last = py;
         multi = true;
+        alone = false;
         continue;
       }
       flush();
       if (open) ctx.lineTo(px, py);
       else ctx.moveTo(px, py);
+      alone = !open;
       open = true;
       col = c;
       cx = px;
       lo = hi = last = py;
     }
     flush();
+    close();
     ctx.stroke();
   }
 
