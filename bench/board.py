@@ -1,7 +1,7 @@
 """Board speed in a real JupyterLab in headless Chromium: 1,000 runs in the table, 50 overlaid curves of
 100,000 points each.
 
-    python bench/board.py [--store PATH] [--fresh] [--repeat 2] [--markdown]
+    python bench/board.py [--store PATH] [--fresh] [--repeat 2] [--markdown] [--kernel-only]
 
 The store (1,000 runs with params and summary metrics; 950 short series; 50 runs with a 100,000-point
 `loss`) is built once and reused (`--fresh` rebuilds it). Each repeat opens a fresh notebook (a new
@@ -214,8 +214,11 @@ def measure(lab: Any, browser: Any, name: str) -> dict[str, Any]:
 
 
 def kernel_side(store: Path, long_names: list[str]) -> dict[str, float]:
-    """The kernel's own share: building the board, and reading + reducing the 50 long series."""
-    from trackbook.board.feed import Feed, _reductions
+    """The kernel's own share: building the board, and reading the 50 long series for the chart, cold (no
+    reduction cache): the way the board does it (SQL bucket summaries, with one reader thread and with
+    feed.READERS), and, as the baseline, the previous way (every point through Python, M4 in numpy)."""
+    from trackbook.board import feed as feed_module
+    from trackbook.board.feed import Feed, _reductions, reduce_series
     from trackbook.session import resolve
 
     st, _ = resolve(store)
@@ -225,15 +228,33 @@ def kernel_side(store: Path, long_names: list[str]) -> dict[str, float]:
     scan = time.perf_counter() - t0
     feed.set_selection(feed.resolve(long_names))
     feed.scan(force=True)
-    _reductions.entries.clear()
-    _reductions.points = 0
+    pairs = list(feed.pending)
+
     t0 = time.perf_counter()
-    points = 0
-    while feed.pending:
-        points += sum(len(p.steps) for p in feed.load(budget=60))
-    load = time.perf_counter() - t0
-    return {"scan_ms": scan * 1000, "load_s": load, "reduced_points": points,
-            "read_rate": LONG * POINTS / load}
+    kept_m4 = 0
+    for rid, kid in pairs:
+        steps, wall, values = st.series_points(rid, kid)
+        kept_m4 += len(reduce_series(steps, wall, values, feed.px).steps)
+    baseline = time.perf_counter() - t0
+
+    def load(readers: int) -> tuple[float, int]:
+        feed_module.READERS = readers
+        _reductions.clear()
+        for (rid, kid) in pairs:
+            feed.held.pop((rid, kid), None)
+        feed.pending = list(pairs)
+        t0 = time.perf_counter()
+        points = 0
+        while feed.pending:
+            points += sum(len(p.steps) for p in feed.load(budget=60))
+        return time.perf_counter() - t0, points
+
+    readers = feed_module.READERS
+    one, kept = load(1)
+    many, _ = load(readers)
+    feed_module.READERS = readers
+    return {"scan_ms": scan * 1000, "baseline_s": baseline, "baseline_kept": kept_m4, "one_s": one,
+            "many_s": many, "readers": readers, "kept": kept}
 
 
 def main() -> None:
@@ -242,12 +263,16 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--kernel-only", action="store_true", help="only the kernel's share (no browser)")
     args = parser.parse_args()
     store = args.store.absolute()
     if args.fresh or not store.exists():
         build_store(store)
     long_names = [f"run-{i:04d}" for i in range(RUNS - LONG, RUNS)]
     kernel = kernel_side(store, long_names)
+    if args.kernel_only:
+        print(json.dumps(kernel, indent=1))
+        return
     work = Path(tempfile.mkdtemp(prefix="trackbook-bench-board-"))
     root = work / "root"
     root.mkdir()
@@ -292,8 +317,13 @@ def report(results: list[dict[str, Any]], kernel: dict[str, float], markdown: bo
          f"{statistics.median(live_k):.0f} / {max(live_k):.0f} ms", "<= 250 ms", f"{len(live_k)} points"),
         ("live append drawn, logged by another process (median / max)",
          f"{statistics.median(live_p):.0f} / {max(live_p):.0f} ms", "(<= 1 s)", f"{len(live_p)} points"),
-        ("kernel: read + reduce the 50 series (cold)", f"{kernel['load_s']:.2f} s", "",
-         f"{kernel['read_rate'] / 1e6:.1f} M points/s; {kernel['reduced_points']:,} points kept"),
+        ("kernel: the 50 series for the chart, the previous way (baseline)", f"{kernel['baseline_s']:.2f} s", "",
+         f"every point through Python, M4 in numpy; {kernel['baseline_kept']:,} points kept"),
+        ("kernel: the 50 series for the chart, SQL summaries, 1 reader", f"{kernel['one_s']:.2f} s", "",
+         f"{kernel['baseline_s'] / kernel['one_s']:.1f}x faster than the baseline; {kernel['kept']:,} points kept"),
+        (f"kernel: the same, {kernel['readers']} readers", f"{kernel['many_s']:.2f} s", "",
+         f"{kernel['baseline_s'] / kernel['many_s']:.1f}x faster than the baseline, "
+         f"{kernel['one_s'] / kernel['many_s']:.2f}x one reader"),
         ("kernel: scan 1,000 runs", f"{kernel['scan_ms']:.0f} ms", "", ""),
     ]
     if markdown:

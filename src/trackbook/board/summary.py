@@ -35,7 +35,7 @@ def chart_points(store: Store, run_id: int, key_id: int, px: int, *, start: int 
         return steps, wall, values, True
     width = -(-(last - first + 1) // px)
     count = -(-(last - first + 1) // width)
-    m = store.series_buckets(run_id, key_id, first, width, count, last)
+    m = store.series_buckets(run_id, key_id, first, width, count, None if stop is None else last)
     if int(m[:, _N].sum()) <= PER_PIXEL * px:  # sparse steps: few points after all
         steps, wall, values = store.series_points(run_id, key_id, start=first, stop=last)
         return steps, wall, values, True

@@ -38,7 +38,7 @@ _BUCKETS_SQL = (
     "WITH b AS ("
     " SELECT k.i AS i, MIN(s.value) AS lo, MAX(s.value) AS hi, COUNT(*) AS n, COUNT(s.value) AS nv"
     " FROM board_bucket k JOIN series s ON s.run_id = ? AND s.key_id = ?"
-    " AND s.step >= ? + k.i * ? AND s.step < ? + (k.i + 1) * ? AND s.step <= ?"
+    " AND s.step >= ? + k.i * ? AND s.step < ? + (k.i + 1) * ?{stop}"
     " WHERE k.i < ? GROUP BY k.i)"
     " SELECT b.i, COALESCE(b.lo, 'nan'), COALESCE(b.hi, 'nan'), b.n, b.nv,"
     " f.step, f.wall_time, COALESCE(f.value, 'nan'), l.step, l.wall_time, COALESCE(l.value, 'nan')"
@@ -49,6 +49,8 @@ _BUCKETS_SQL = (
     " WHERE run_id = ? AND key_id = ? AND step < ? + (b.i + 1) * ? AND step <= ?)"
     " ORDER BY b.i"
 )
+_BUCKETS_SQL_ALL = _BUCKETS_SQL.format(stop="")
+_BUCKETS_SQL_TO = _BUCKETS_SQL.format(stop=" AND s.step <= ?")
 
 
 class LiveQueries:
@@ -166,9 +168,12 @@ class LiveQueries:
         ).fetchone()
         return None if row[0] is None else (int(row[0]), int(row[1]))
 
-    def series_buckets(self, run_id: int, key_id: int, first: int, width: int, count: int, stop: int) -> np.ndarray:
+    def series_buckets(
+        self, run_id: int, key_id: int, first: int, width: int, count: int, stop: int | None = None
+    ) -> np.ndarray:
         """A summary of the points first <= step <= stop cut into `count` buckets of `width` steps (bucket i
-        holds first + i * width <= step < first + (i + 1) * width), one row per bucket that has points:
+        holds first + i * width <= step < first + (i + 1) * width; no `stop`: up to the last step, which
+        spares a comparison per point), one row per bucket that has points:
         (i, min value, max value, points, non-NaN points, first step, its wall ms, its value, last step, its
         wall ms, its value) as a float64 matrix. NaN (a stored NULL) never wins the min or max; a bucket of
         NaN only has NaN for both, and fewer non-NaN points than points says the bucket holds a NaN.
@@ -182,11 +187,12 @@ class LiveQueries:
         if top is None or top < MAX_BUCKETS - 1:
             conn.execute(_BUCKET_FILL, (MAX_BUCKETS,))
         ids = (run_id, key_id)
+        bound = 2**63 - 1 if stop is None else stop
         rows = conn.execute(
-            _BUCKETS_SQL,
-            (*ids, first, width, first, width, stop, count,
+            _BUCKETS_SQL_TO if stop is not None else _BUCKETS_SQL_ALL,
+            (*ids, first, width, first, width, *(() if stop is None else (stop,)), count,
              *ids, *ids, first, width,
-             *ids, *ids, first, width, stop),
+             *ids, *ids, first, width, bound),
         ).fetchall()
         if not rows:
             return np.empty((0, 11), np.float64)
