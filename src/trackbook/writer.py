@@ -20,11 +20,13 @@ from typing import Any
 
 from .exceptions import TrackbookWarning
 from .store import Batch, Store
+from .store.core import transient
 
 INTERVAL = float(os.environ.get("TRACKBOOK_FLUSH_INTERVAL", "0.2"))
 HEARTBEAT_INTERVAL = float(os.environ.get("TRACKBOOK_HEARTBEAT_INTERVAL", "10"))
 MAX_PENDING = int(os.environ.get("TRACKBOOK_MAX_PENDING", "1000000"))  # queued log calls
 RETRY_MAX = 5.0  # seconds between retries of a failing commit, at most
+QUIET_RETRY = 10.0  # seconds of lock contention retried before the one warning
 
 _writers: weakref.WeakSet[Writer] = weakref.WeakSet()
 
@@ -65,6 +67,7 @@ class Writer:
         self._failed: tuple[Batch, list[threading.Event]] | None = None
         self._warned_error = False
         self._warned_drop = False
+        self._failing_since: float | None = None
         self._keys = _KeyIds(store)
         self._wake = threading.Event()
         self._stop = False
@@ -192,6 +195,11 @@ class Writer:
             self.store.commit(batch, sorted(self.owned) if beat else ())
         except Exception as exc:  # disk full, read-only, locked for too long, ...
             self.failures += 1
+            now = time.monotonic()
+            if self._failing_since is None:
+                self._failing_since = now
+            if transient(exc) and now - self._failing_since < QUIET_RETRY:
+                return False  # lock contention under heavy load passes: retry without alarming anyone
             if not self._warned_error:
                 self._warned_error = True
                 n = batch.points
@@ -204,6 +212,7 @@ class Writer:
             return False
         if beat:
             self._last_beat = time.monotonic()
+        self._failing_since = None
         if self._warned_error:
             self._warned_error = False
             warnings.warn(f"trackbook: writing to {self.store.path} works again", TrackbookWarning, stacklevel=2)

@@ -148,17 +148,28 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
                 raise StoreError(f"cannot create the store directory {path.parent}: {exc.strerror}") from None
             if not os.access(path.parent, os.W_OK):
                 raise StoreError(f"cannot create the store {path}: the directory {path.parent} is not writable")
-        conn = self._connect(initial=True)
-        try:
-            self._inspect(conn)
-            self._enable_wal(conn)
-            self._migrate(conn)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise StoreError(f"{path} cannot be opened as a trackbook store ({exc}); it was not modified") from None
-        except BaseException:
-            conn.close()
-            raise
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            conn = self._connect(initial=True)
+            try:
+                self._inspect(conn)
+                self._enable_wal(conn)
+                self._migrate(conn)
+                break
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                # Many processes opening one file at once can meet SQLITE_BUSY outside the busy handler's reach
+                # (or SQLITE_PROTOCOL while another recovers the WAL index): such contention passes, so retry.
+                if not transient(exc) or time.monotonic() > deadline:
+                    raise StoreError(f"{path} cannot be opened as a trackbook store ({exc}); it was not modified") \
+                        from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise StoreError(f"{path} cannot be opened as a trackbook store ({exc}); it was not modified") from None
+            except BaseException:
+                conn.close()
+                raise
         self._local.conn = conn
         self._local.pid = os.getpid()
 
@@ -533,6 +544,12 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def transient(exc: BaseException) -> bool:
+    """Whether an SQLite error is lock contention that passes (busy, locked, WAL-index recovery)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and any(w in text for w in ("locked", "busy", "protocol"))
+
+
 def _check_header(path: Path, settle: float = 1.0) -> None:
     """Refuse a file that is not SQLite or is truncated, reading its first 100 bytes without SQLite.
 
@@ -570,6 +587,9 @@ def _header_problem(path: Path) -> tuple[bool, str] | None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(head[28:32], "big")
     header_valid = head[24:28] == head[92:96]  # the page count is only meaningful when these agree
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return None  # a live store: a checkpoint may be writing page 1 before it extends the file
     if header_valid and size < pages * page_size:
         return False, f"is truncated: its header promises {pages * page_size:,} bytes but the file has {size:,}"
     return None
