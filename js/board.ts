@@ -128,7 +128,7 @@ export class BoardView implements TableHost, ChartHost, LineageHost {
     this.panelBox.hidden = empty;
     if (empty) this.empty.textContent = emptyHint(this.store.wanted);
     for (const p of this.panels) p.update(c);
-    if (c.rows) this.table.restyle();
+    if (c.rows || c.lineage) this.table.restyle();
   }
 
   // -- shared state --------------------------------------------------------------------------------------

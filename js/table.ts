@@ -223,6 +223,7 @@ export class RunTable {
     const isBase = id === base;
     els.tr.classList.toggle("tb-baseline", isBase);
     els.pin.setAttribute("aria-pressed", isBase ? "true" : "false");
+    els.lineage.setAttribute("aria-pressed", this.host.store.lineage?.run === id ? "true" : "false");
     els.tr.classList.toggle("tb-hovered", id === this.host.hovered());
   }
 

@@ -186,6 +186,8 @@ def test_lineage_panel(lab: Lab, page: Any, artifacts: Path) -> None:
     nodes = panel.locator("g.tb-lnode")
     nodes.nth(2).wait_for(timeout=30 * SECONDS)
     assert panel.locator(".tb-lineage-title").inner_text() == "Lineage of trained"
+    pressed = board.locator("tbody tr[data-run]", has_text="trained").locator("button.tb-lin")
+    assert pressed.get_attribute("aria-pressed") == "true"
     labels = {nodes.nth(i).locator(".tb-lname").text_content(): nodes.nth(i) for i in range(nodes.count())}
     assert set(labels) == {"raw <b>data</b>", "fit", "model-1"}  # names as text, markup and all
     assert panel.locator("b").count() == 0
