@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..store import Store
+from ..store.live import MAX_BUCKETS
 
 PER_PIXEL = 4  # a range with up to this many points per pixel column is sent whole
 
@@ -25,7 +26,7 @@ def chart_points(store: Store, run_id: int, key_id: int, px: int, *, start: int 
                  stop: int | None = None) -> Points:
     """The points of start <= step <= stop to draw at `px` pixels: (steps, wall ms, values, full), where
     `full` says every stored point of the range is there."""
-    px = max(1, int(px))
+    px = max(1, min(MAX_BUCKETS, int(px)))
     span = store.series_span(run_id, key_id, start=start, stop=stop)
     if span is None:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64), True
