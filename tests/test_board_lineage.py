@@ -137,3 +137,20 @@ def test_a_pipeline_run_s_lineage(tb: Any, tmp_path: Path) -> None:
     assert {e["type"] for e in graph["edges"]} == {"INPUT", "OUTPUT"}
     assert all(row["name"] in n["contexts"] for n in graph["nodes"] if n["kind"] == "execution")
     board.close()
+
+
+def test_a_store_that_cannot_be_read_answers_with_an_error(tb: Any, store_path: Path) -> None:
+    import sqlite3
+
+    trackbook.init(experiment="exp")
+    raw = trackbook.Artifact.create("system.Dataset", uri="/tmp/raw.csv", display_name="raw")
+    log_trained_run("r1", raw)
+    board = Board("exp", live=False)
+    wire = Wire(board)
+    conn = sqlite3.connect(store_path)
+    conn.execute("DROP TABLE event")  # a damaged file (another tool, a bad copy)
+    conn.close()
+    reply = ask(board, wire, {"id": 3, "run": board._snapshot["runs"][0]["id"]})
+    assert reply is not None and reply["error"].startswith("could not read the lineage graph:")
+    assert "event" in reply["error"] and "graph" not in reply
+    board.close()

@@ -9,6 +9,7 @@ mirrored in js/protocol.ts.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ import pandas as pd
 import traitlets as t
 
 from .. import frames
+from ..exceptions import StoreError
 from ..session import resolve
 from ..store import Store
 from .args import names as _names
@@ -417,6 +419,8 @@ class Board(anywidget.AnyWidget):
                 reply["graph"] = run_graph(self._store, run, direction)
             except LookupError as exc:
                 reply["error"] = str(exc)
+            except (StoreError, sqlite3.Error) as exc:  # the panel says so instead of waiting forever
+                reply["error"] = f"could not read the lineage graph: {exc}"
         self._send_msg(reply, [])
 
     def _send_seq(self, content: dict[str, Any], parts: list[Part]) -> None:
