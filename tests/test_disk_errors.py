@@ -85,6 +85,10 @@ def test_full_disk_then_space_freed(tmp_path: Path) -> None:
                 run.log_time_series_metrics({"loss": float(step), "acc": 0.5}, step=step)
                 step += 1
             assert writer.flush(2) is False and writer.pending > 0
+            # a key never seen before, logged while the disk is full, waits with the rest
+            run.log_time_series_metrics({"loss": float(step), "acc": 0.5, "new_key": 1.0}, step=step)
+            step += 1
+            assert writer.flush(2) is False
         assert sum("could not write" in str(w.message) for w in caught) == 1  # one warning, not one per retry
         ballast.unlink()
         with pytest.warns(trackbook.TrackbookWarning, match="works again"):
@@ -92,6 +96,8 @@ def test_full_disk_then_space_freed(tmp_path: Path) -> None:
         trackbook.end_run()
         _check_sound(path, "full", step)
         assert run.get_state() == "COMPLETE"
+        assert trackbook.ExperimentRun("full", "disk").get_time_series_data_frame().new_key.dropna().tolist() == [1.0]
+        assert writer._thread is not None and writer._thread.is_alive(), "the writer thread survived"
 
 
 @pytest.mark.skipif(not CAN_MOUNT, reason="needs root for chattr; the file-size-limit variant covers others")

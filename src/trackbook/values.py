@@ -213,21 +213,33 @@ def step(value: object) -> int:
 
 
 def wall_time_ms(value: object) -> int:
-    """Convert a wall time (protobuf Timestamp, datetime, pandas/numpy time, or epoch seconds) to epoch ms."""
+    """Convert a wall time (protobuf Timestamp, datetime, pandas/numpy time, or epoch seconds) to epoch ms.
+
+    TypeError for another type; ValueError for NaN, infinity, NaT or a time beyond the 64-bit ms range.
+    """
     if hasattr(value, "seconds") and hasattr(value, "nanos"):  # google.protobuf Timestamp
-        return int(value.seconds) * 1000 + int(value.nanos) // 1_000_000  # type: ignore[attr-defined]
-    if isinstance(value, _dt.datetime):
+        ms = int(value.seconds) * 1000 + int(value.nanos) // 1_000_000  # type: ignore[attr-defined]
+    elif isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             value = value.astimezone()  # naive means local time, as datetime.timestamp() assumes
-        return round(value.timestamp() * 1000)
-    if type(value).__name__ == "datetime64":
-        return int(value.astype("datetime64[ms]").astype("int64"))  # type: ignore[attr-defined]
-    value = _numpy_scalar(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
-        return round(float(value) * 1000)
-    raise TypeError(
-        f"wall_time must be a protobuf Timestamp, a datetime or epoch seconds, got {type(value).__name__}"
-    )
+        ms = round(value.timestamp() * 1000)
+    elif type(value).__name__ == "datetime64":
+        if value != value:  # NaT
+            raise ValueError("wall_time is NaT (not a time)")
+        ms = int(value.astype("datetime64[ms]").astype("int64"))  # type: ignore[attr-defined]
+    else:
+        value = _numpy_scalar(value)
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(
+                f"wall_time must be a protobuf Timestamp, a datetime or epoch seconds, got {type(value).__name__}"
+            )
+        seconds = float(value)
+        if not math.isfinite(seconds):
+            raise ValueError(f"wall_time must be a finite number of epoch seconds, got {seconds}")
+        ms = round(seconds * 1000) if abs(seconds) < 9e15 else INT_MAX + 1
+    if not INT_MIN <= ms <= INT_MAX:
+        raise ValueError(f"wall_time {value!r} is too far from 1970 to store (64-bit milliseconds)")
+    return ms
 
 
 # JSON for params and metrics. NaN is written as null and +-inf as +-1e999, so the text stays valid JSON

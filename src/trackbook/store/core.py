@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -100,18 +100,28 @@ def live_state(state: str | None, host: str | None, pid: int | None, heartbeat: 
 class Batch:
     """What the writer commits in one transaction.
 
-    `flat` holds (run_id, key_id, step, wall_ms, value) quintuples back to back; `params` and `metrics` map a
-    run id to the values to merge; `states` are (run_id, state name, time) in the order they were set.
+    `flat` holds (run_id, key_id, step, wall_ms, value) quintuples back to back; a negative key_id is a new
+    key named in `new_keys` (name -> that provisional id), interned in the same transaction. `params` and
+    `metrics` map a run id to the values to merge; `states` are (run_id, state name, time) in order.
     """
 
     flat: list[Any]
     params: dict[int, dict[str, Any]]
     metrics: dict[int, dict[str, Any]]
     states: list[tuple[int, str, float]]
+    new_keys: dict[str, int] = field(default_factory=dict)
 
     @property
     def points(self) -> int:
         return len(self.flat) // 5
+
+
+@dataclass
+class CommitResult:
+    """What a commit learned: the ids of newly interned keys, and how many points had no run to go to."""
+
+    key_ids: dict[str, int] = field(default_factory=dict)
+    orphans: int = 0
 
 
 class Store(LiveQueries, LineageQueries, ImportQueries):
@@ -430,14 +440,35 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
 
     # -- the writer's batch ---------------------------------------------------------------------------------
 
-    def commit(self, batch: Batch, heartbeat_runs: Sequence[int] = ()) -> None:
-        """Write a batch of points, param and metric updates, states and heartbeats in one transaction."""
+    def commit(self, batch: Batch, heartbeat_runs: Sequence[int] = ()) -> CommitResult:
+        """Write a batch of points, param and metric updates, states and heartbeats in one transaction.
+
+        New series keys are interned inside it; points of runs that no longer exist are left out and
+        counted (context ids are never reused, so they cannot land in another run).
+        """
+        result = CommitResult()
         flat = batch.flat
         with self.write() as conn:
             if flat:
-                _insert_points(conn, flat)
-                touched = set(zip(flat[0::5], flat[1::5]))
-                conn.executemany(_LAST_SQL, [(r, k) for r, k in touched])
+                if batch.new_keys:
+                    real = {}
+                    for name, provisional in batch.new_keys.items():
+                        conn.execute("INSERT INTO series_key (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+                        kid = conn.execute("SELECT id FROM series_key WHERE name = ?", (name,)).fetchone()[0]
+                        real[provisional] = result.key_ids[name] = kid
+                    flat = list(flat)  # the batch keeps its provisional ids, in case this transaction fails
+                    flat[1::5] = [real.get(k, k) for k in flat[1::5]]
+                runs = set(flat[0::5])
+                alive = {r for (r,) in conn.execute(
+                    f"SELECT id FROM context WHERE id IN ({_marks(len(runs))})", list(runs))}
+                if alive != runs:
+                    kept = [flat[i : i + 5] for i in range(0, len(flat), 5) if flat[i] in alive]
+                    result.orphans = len(flat) // 5 - len(kept)
+                    flat = [x for row in kept for x in row]
+                if flat:
+                    _insert_points(conn, flat)
+                    touched = set(zip(flat[0::5], flat[1::5]))
+                    conn.executemany(_LAST_SQL, [(r, k) for r, k in touched])
             for column, updates in (("params", batch.params), ("metrics", batch.metrics)):
                 for run_id, values in updates.items():
                     _merge_json(conn, column, run_id, values)
@@ -453,6 +484,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
                     "UPDATE context SET heartbeat = ? WHERE id = ? AND state = 'RUNNING'",
                     [(now, r) for r in heartbeat_runs],
                 )
+        return result
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -542,6 +574,13 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def environmental(exc: BaseException) -> bool:
+    """Whether a failed write is the environment's doing (disk full, read-only, locked, I/O, damage), so a retry
+    may succeed; otherwise the data itself could not be stored (a bug upstream)."""
+    data_errors = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError, sqlite3.ProgrammingError)
+    return isinstance(exc, (sqlite3.DatabaseError, OSError, MemoryError)) and not isinstance(exc, data_errors)
 
 
 def transient(exc: BaseException) -> bool:

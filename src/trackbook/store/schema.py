@@ -9,6 +9,28 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x54424B31  # "TBK1" in the SQLite header: `file trackbook.db` names it
 
+# A deleted context takes its graph links with it, whoever deletes it (SQLite-only trigger syntax; PostgreSQL
+# needs a trigger function for the same).
+CONTEXT_TRIGGER = """CREATE TRIGGER context_unlinked AFTER DELETE ON context BEGIN
+            DELETE FROM association WHERE context_id = OLD.id;
+            DELETE FROM attribution WHERE context_id = OLD.id;
+            DELETE FROM parent_context WHERE parent_id = OLD.id OR child_id = OLD.id;
+            DELETE FROM node_property WHERE kind = 'context' AND node_id = OLD.id;
+        END"""
+
+
+def _never_reuse_ids(table: str, columns: str, body: str, after: list[str]) -> list[str]:
+    """Rebuild `table` with AUTOINCREMENT ids (SQLite otherwise hands a deleted largest id to the next row;
+    PostgreSQL identity columns never reuse ids): copy, swap, and recreate its indexes and triggers."""
+    return [
+        f"CREATE TABLE {table}_rebuilt (\n            id INTEGER PRIMARY KEY AUTOINCREMENT,{body})",
+        f"INSERT INTO {table}_rebuilt (id, {columns}) SELECT id, {columns} FROM {table}",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_rebuilt RENAME TO {table}",
+        *after,
+    ]
+
+
 # Each entry upgrades the schema by one version, inside the migration transaction.
 MIGRATIONS: list[list[str]] = [
     # 1: experiments and runs as contexts, params/metrics as JSON, the narrow series table, artifacts.
@@ -137,12 +159,80 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX node_property_by_string ON node_property (kind, key, string_value)",
         "CREATE INDEX execution_by_time ON execution (create_time)",
         "CREATE INDEX artifact_by_time ON artifact (create_time)",
-        """CREATE TRIGGER context_unlinked AFTER DELETE ON context BEGIN
-            DELETE FROM association WHERE context_id = OLD.id;
-            DELETE FROM attribution WHERE context_id = OLD.id;
-            DELETE FROM parent_context WHERE parent_id = OLD.id OR child_id = OLD.id;
-            DELETE FROM node_property WHERE kind = 'context' AND node_id = OLD.id;
-        END""",
+        CONTEXT_TRIGGER,
+    ],
+    # 4: ids of contexts, artifacts and executions are never reused, so a late write for a deleted run (another
+    # process still logging, a retried batch) cannot land in a new run that took its id.
+    [
+        *_never_reuse_ids(
+            "context",
+            "schema_title, experiment_id, name, display_name, description, metadata, params, metrics, state, "
+            "create_time, update_time, end_time, host, pid, heartbeat",
+            """
+            schema_title TEXT NOT NULL,
+            experiment_id INTEGER NOT NULL DEFAULT 0,
+            name TEXT NOT NULL,
+            display_name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            params TEXT NOT NULL DEFAULT '{}',
+            metrics TEXT NOT NULL DEFAULT '{}',
+            state TEXT,
+            create_time REAL NOT NULL,
+            update_time REAL NOT NULL,
+            end_time REAL,
+            host TEXT,
+            pid INTEGER,
+            heartbeat REAL,
+            UNIQUE (experiment_id, name)
+        """,
+            ["CREATE INDEX context_by_schema ON context (schema_title)", CONTEXT_TRIGGER],
+        ),
+        *_never_reuse_ids(
+            "artifact",
+            "name, schema_title, schema_version, uri, display_name, description, metadata, state, create_time, "
+            "update_time, size, content_hash",
+            """
+            name TEXT NOT NULL UNIQUE,
+            schema_title TEXT NOT NULL,
+            schema_version TEXT,
+            uri TEXT,
+            display_name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'LIVE',
+            create_time REAL NOT NULL,
+            update_time REAL NOT NULL,
+            size INTEGER,
+            content_hash TEXT
+        """,
+            [
+                "CREATE INDEX artifact_by_uri ON artifact (uri)",
+                "CREATE INDEX artifact_by_hash ON artifact (content_hash)",
+                "CREATE INDEX artifact_by_schema ON artifact (schema_title)",
+                "CREATE INDEX artifact_by_time ON artifact (create_time)",
+            ],
+        ),
+        *_never_reuse_ids(
+            "execution",
+            "name, schema_title, schema_version, display_name, description, metadata, state, create_time, "
+            "update_time",
+            """
+            name TEXT NOT NULL UNIQUE,
+            schema_title TEXT NOT NULL,
+            schema_version TEXT,
+            display_name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'RUNNING',
+            create_time REAL NOT NULL,
+            update_time REAL NOT NULL
+        """,
+            [
+                "CREATE INDEX execution_by_schema ON execution (schema_title)",
+                "CREATE INDEX execution_by_time ON execution (create_time)",
+            ],
+        ),
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
