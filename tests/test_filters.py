@@ -253,3 +253,20 @@ def test_experiment_list_takes_a_filter(tb) -> None:
     assert [e.name for e in tb.Experiment.list(filter='NOT name="beta"')] == ["alpha", "alps"]
     with pytest.raises(FilterError, match="position 0"):
         tb.Experiment.list(filter="uri=1")
+
+
+def test_wildcards_match_case_like_equality(tb) -> None:
+    for name in ("train-set", "Train-set"):
+        tb.Artifact.create("system.Dataset", display_name=name)
+    assert [a.display_name for a in tb.Artifact.list(filter='display_name="Train*"')] == ["Train-set"]
+    assert [a.display_name for a in tb.Artifact.list(filter='display_name="Train-set"')] == ["Train-set"]
+    assert [a.display_name for a in tb.Artifact.list(filter='display_name="train*"')] == ["train-set"]
+
+
+def test_metadata_written_by_every_path_is_filterable(tb) -> None:
+    tb.init(experiment="e", experiment_tensorboard=tb.Tensorboard.create())
+    found = tb.Context.list(filter='schema_title="system.Experiment" AND metadata.experiment_deleted.bool_value=false')
+    assert [c.name for c in found] == ["e"]
+    tb_name = tb.Experiment("e").backing_tensorboard_resource_name
+    found = tb.Context.list(filter=f'metadata.backing_tensorboard_resource.string_value="{tb_name}"')
+    assert [c.name for c in found] == ["e"]

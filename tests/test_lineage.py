@@ -517,3 +517,11 @@ def test_v2_store_with_lineage_rows_migrates(tmp_path: Path) -> None:
     assert st.schema_version() >= 3
     assert st.artifact_by_name("old-artifact").schema_title == "google.ClassificationMetrics"
     assert [a.name for a in st.list_nodes("artifact")] == ["old-artifact"]
+
+
+def test_a_lookup_never_creates_a_store(tb, tmp_path) -> None:
+    assert tb.Artifact.get("weird#name") is None  # '#' inside an id is not a store path
+    assert tb.Execution.get(f"{tmp_path}/nowhere.db#executions/x") is None
+    with pytest.raises(tb.NotFound, match="there is no store"):
+        tb.PipelineJob.get(f"{tmp_path}/nowhere.db#pipelineJobs/job")
+    assert {p.name for p in tmp_path.iterdir()} <= {"trackbook.db", "trackbook.db-shm", "trackbook.db-wal"}

@@ -157,6 +157,21 @@ def test_failing_step_fails_the_job_and_keeps_its_inputs(tb, files) -> None:
     assert isinstance(info.value.__cause__, RuntimeError)
 
 
+def test_an_interrupted_job_is_cancelled_not_complete(tb, files) -> None:
+    @component
+    def interrupted(data: Dataset) -> None:
+        raise KeyboardInterrupt
+
+    def pipeline(train_uri: str) -> None:
+        interrupted(load_data(train_uri, "l"))
+
+    job = vertex_ai.PipelineJob("stop", template=pipeline, parameter_values={"train_uri": files["train"]})
+    with pytest.raises(KeyboardInterrupt):
+        job.submit(experiment="e")
+    assert job.state.name == "PIPELINE_STATE_CANCELLED"
+    assert vertex_ai.get_experiment_df("e").state.tolist() == ["CANCELLED"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

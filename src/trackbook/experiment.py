@@ -108,7 +108,7 @@ class Experiment:
                 existing = cls(experiment_name, store=store)
         if description is not None and description != existing.description:
             _check_description(description)
-            existing._store.update_context(existing._id, description=description)
+            existing._store.update_context_fields(existing._id, description=description)
         return existing
 
     @classmethod
@@ -177,9 +177,7 @@ class Experiment:
             raise ValueError(
                 f"Experiment {self._name} already associated to tensorboard resource {current}"
             )
-        meta = self._metadata()
-        meta["backing_tensorboard_resource"] = name
-        self._store.update_context(self._id, metadata=json.dumps(meta))
+        self._store.update_context_fields(self._id, metadata={"backing_tensorboard_resource": name})
 
     def __repr__(self) -> str:
         return f"<trackbook.Experiment {self._name!r}>"

@@ -325,8 +325,7 @@ def _record_cell(run: Any, cell: str, count: int | None) -> None:
         meta = {}
     cells = meta.get("cells") if isinstance(meta.get("cells"), list) else []
     cells.append({"source": cell, "execution_count": count, "time": time.time()})
-    meta["cells"] = cells
-    run._store.update_context(run._id, metadata=json.dumps(meta))
+    run._store.update_context_fields(run._id, metadata={"cells": cells})
 
 
 def _csv(text: str | None) -> list[str] | None:

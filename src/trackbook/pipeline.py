@@ -42,7 +42,7 @@ from .context import Context
 from .exceptions import AlreadyExists, NotFound, TrackbookWarning
 from .execution import Execution, create_row
 from .metadata import constants
-from .resource import check_metadata, dumps
+from .resource import check_metadata, dumps, existing_store
 from .session import resolve, session
 from .store import PIPELINE_RUN, Store
 from .store import Context as ContextRow
@@ -530,7 +530,7 @@ class PipelineJob:
         run_exec._attribute_to = (row.id,)
         self._run_execution_id = run_exec._row.id
         token = _running.set(_JobRun(st, row.id, self._root, self.job_id))
-        state = "COMPLETE"
+        state = "FAILED"  # until the pipeline function returns: an interrupt must not read as COMPLETE
         try:
             with run_exec:
                 inputs = [(k, v) for k, v in self.parameter_values.items() if isinstance(v, Artifact)]
@@ -538,9 +538,12 @@ class PipelineJob:
                     run_exec._add([artifact], "INPUT", [name])
                 result = self._func(**self.parameter_values)
                 _record_returned(run_exec, result)
+            state = "COMPLETE"
         except Exception as exc:
-            state = "FAILED"
             self.error = exc
+        except BaseException:  # KeyboardInterrupt, SystemExit: recorded as CANCELLED, then passed on
+            state = "CANCELLED"
+            raise
         finally:
             _running.reset(token)
             writer.owned.discard(row.id)
@@ -610,7 +613,9 @@ class PipelineJob:
         where: str | Store | None = store
         job_id = resource_name
         if "#" in job_id and store is None:
-            where, _, job_id = job_id.rpartition("#")
+            path, _, rest = job_id.rpartition("#")
+            if rest.startswith("pipelineJobs/"):  # "<store path>#pipelineJobs/<id>"; else '#' is in the id
+                where, job_id = existing_store(path, f"PipelineJob {rest!r}"), rest
         job_id = job_id.rsplit("pipelineJobs/", 1)[-1]
         st = resolve(where)[0]
         rows = [r for r in st.contexts_named(job_id) if r.schema_title == PIPELINE_RUN]

@@ -14,6 +14,7 @@ import numbers
 import re
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from .exceptions import NotFound
@@ -99,14 +100,22 @@ def split_name(resource_name: object, noun: str, store: str | Store | None) -> t
     if not isinstance(resource_name, str):
         raise TypeError(f"resource name must be a str, got {type(resource_name).__name__}")
     name = resource_name
-    if "#" in name and store is None:
-        path, _, name = name.rpartition("#")
-        store = path
     marker = f"{noun}/"
+    if "#" in name and store is None:
+        path, _, rest = name.rpartition("#")
+        if rest.startswith(marker):  # "<store path>#<noun>/<id>", as resource_name reads; else '#' is in the id
+            name, store = rest, existing_store(path, f"{noun[:-1]} {rest[len(marker):]!r}")
     at = name.rfind(marker)
     if at >= 0 and (at == 0 or name[at - 1] in "/#"):
         name = name[at + len(marker):]
     return name, store
+
+
+def existing_store(path: str, what: str) -> str:
+    """`path` when a store file is there; NotFound otherwise (a lookup never creates a store)."""
+    if not Path(path).expanduser().is_file():
+        raise NotFound(f"404 {what} not found: there is no store at {path}")
+    return path
 
 
 def timestamp(seconds: float | None) -> _dt.datetime | None:

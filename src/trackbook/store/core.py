@@ -19,7 +19,7 @@ import numpy as np
 
 from ..exceptions import AlreadyExists, StoreError
 from .imports import ImportQueries
-from .lineage import LineageQueries
+from .lineage import LineageQueries, _put_properties
 from .live import LiveQueries
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
@@ -191,6 +191,8 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # LIKE (filters' "*" wildcards) matches case as it does in PostgreSQL and as "=" does.
+        conn.execute("PRAGMA case_sensitive_like = ON")
         if not initial:
             conn.execute("PRAGMA synchronous = NORMAL")
         return conn
@@ -313,28 +315,10 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
                     " create_time, update_time) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
                     (EXPERIMENT, name, name, description, metadata, now, now),
                 )
+                _put_properties(conn, "context", int(cur.lastrowid), metadata)  # type: ignore[arg-type]
         except sqlite3.IntegrityError:
             raise AlreadyExists(f"409 Context with name {name!r} already exists") from None
         return self._context("id = ?", (cur.lastrowid,))  # type: ignore[return-value]
-
-    def update_context(
-        self,
-        context_id: int,
-        *,
-        description: str | None = None,
-        metadata: str | None = None,
-    ) -> None:
-        with self.write() as conn:
-            if description is not None:
-                conn.execute(
-                    "UPDATE context SET description = ?, update_time = ? WHERE id = ?",
-                    (description, time.time(), context_id),
-                )
-            if metadata is not None:
-                conn.execute(
-                    "UPDATE context SET metadata = ?, update_time = ? WHERE id = ?",
-                    (metadata, time.time(), context_id),
-                )
 
     def run(self, experiment_id: int, name: str) -> Context | None:
         """The run (experiment run or pipeline run) called `name` in an experiment, or None."""
@@ -379,6 +363,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run_type, experiment_id, name, name, params, metadata, state, now, now, host, pid, beat),
                 )
+                _put_properties(conn, "context", int(cur.lastrowid), metadata)  # type: ignore[arg-type]
         except sqlite3.IntegrityError:
             exp = self.context_by_id(experiment_id)
             exp_name = exp.name if exp else experiment_id

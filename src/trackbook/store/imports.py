@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .lineage import _put_properties
+
 _RUN_TYPES = ("system.ExperimentRun", "system.PipelineRun")
 IMPORTED_FROM = "imported_from"  # the metadata key holding a run's source identity
 
@@ -110,6 +112,7 @@ class ImportQueries:
                 ),
             )
             run_id = int(cur.lastrowid)  # type: ignore[arg-type]
+            _put_properties(conn, "context", run_id, metadata)
             points = _write_series(conn, run_id, series)
         return run_id, points
 
@@ -137,6 +140,7 @@ class ImportQueries:
                 " metadata = ?, update_time = ? WHERE id = ?",
                 (state, end_time, heartbeat, description, params, metrics, metadata, time.time(), run_id),
             )
+            _put_properties(conn, "context", run_id, metadata)
             _write_series(conn, run_id, series)
             after = conn.execute("SELECT count(*) FROM series WHERE run_id = ?", (run_id,)).fetchone()[0]
         return int(after - before)
