@@ -258,3 +258,14 @@ def test_history_is_one_long_frame(tb) -> None:
     assert set(vertex_ai.history("e1", metrics=["acc"]).metric) == {"acc"}
     with pytest.raises(exceptions.NotFound, match="experiments: 'e1', 'e2'"):
         vertex_ai.history("nope")
+
+
+def test_init_with_a_bad_store_changes_nothing(tb, tmp_path) -> None:
+    vertex_ai.init(experiment="e")
+    run = vertex_ai.start_run("r")
+    with pytest.raises(vertex_ai.StoreError, match="is a directory"):
+        vertex_ai.init(store=tmp_path)
+    assert vertex_ai.get_active_run() == run and vertex_ai.get_current_experiment().name == "e"
+    vertex_ai.log_metrics({"still": 1})
+    vertex_ai.end_run()
+    assert run.get_metrics() == {"still": 1}

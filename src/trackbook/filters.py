@@ -132,7 +132,7 @@ class Prop:
 
 @dataclass(frozen=True)
 class InContext:
-    """Nodes attributed/associated to the context with this resource id (or to one of its descendants)."""
+    """Nodes attributed (artifacts) or associated (executions) to the context with this resource id."""
 
     context: str
 

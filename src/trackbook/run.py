@@ -246,8 +246,8 @@ class ExperimentRun:
             schema_version="0.0.1",
             display_name=display_name or "classification-metrics",
             metadata=json.dumps(metadata, allow_nan=False),
+            attribute_to=(self._id,),
         )
-        self._store.attribute(self._id, [artifact.id])
         from .metadata.schema.google.artifact_schema import ClassificationMetrics
 
         return ClassificationMetrics._from_row(self._store, artifact)

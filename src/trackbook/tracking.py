@@ -54,10 +54,10 @@ def init(
         raise ValueError("Experiment needs to be set in `init` in order to add experiment descriptions.")
     if store is not None:
         path = store.path if isinstance(store, Store) else Path(store).expanduser().absolute()
+        resolve(store)  # open now, so a bad path fails at init (and leaves the session as it was)
         if path != session.store_path:
             session.experiment = None
             session.run = None
-        resolve(store)  # open now, so a bad path fails at init
         session.store_path = path
     if experiment_tensorboard is not None and not isinstance(experiment_tensorboard, bool):
         session.tensorboard = experiment_tensorboard

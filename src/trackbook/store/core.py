@@ -333,6 +333,8 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
             args = [run_type]
         if experiment_ids is not None:
             ids = list(experiment_ids)
+            if not ids:
+                return []  # (and "IN ()" is not valid SQL everywhere)
             sql += f" AND experiment_id IN ({_marks(len(ids))})"
             args += ids
         rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
