@@ -169,6 +169,12 @@ def _logger(system: str) -> tuple[Any, Any]:
 
 def _store_bytes(system: str, tmp: Path) -> int:
     if system == "trackbook":
+        import sqlite3
+
+        # What the points take once checkpointed into the main file (the WAL is a staging area).
+        conn = sqlite3.connect(tmp / "trackbook.db")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
         return (tmp / "trackbook.db").stat().st_size
     if system == "mlflow":
         return (tmp / "mlflow.db").stat().st_size
