@@ -523,30 +523,45 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
     def history(
         self, run_ids: Sequence[int], keys: Sequence[str] | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
-        """Every point of these runs (and keys) in one query: (run_id, key_id, step, wall_ms, value, key names)."""
+        """Every point of these runs (and keys): (run_id, key_id, step, wall_ms, value, key names), sorted by
+        run, key and step, read from one snapshot of the file.
+
+        One query per series with three columns is ~1.8x faster than one query of five (the Python objects
+        of the rows dominate), and run and key ids are filled in with numpy.
+        """
         names = self.key_names()
-        sql = "SELECT run_id, key_id, step, wall_time, COALESCE(value, 'nan') FROM series WHERE run_id IN ({})"
-        parts: list[np.ndarray] = []
-        key_ids: list[int] | None = None
+        wanted: set[int] | None = None
         if keys is not None:
             by_name = {v: k for k, v in names.items()}
-            key_ids = [by_name[k] for k in keys if k in by_name]
-            if not key_ids:
-                return (*(np.empty(0, np.int64) for _ in range(4)), np.empty(0), names)  # type: ignore[return-value]
-        for chunk in _chunks(list(run_ids), 400):
-            q = sql.format(_marks(len(chunk)))
-            args = list(chunk)
-            if key_ids is not None:
-                q += f" AND key_id IN ({_marks(len(key_ids))})"
-                args += key_ids
-            rows = self.conn.execute(q + " ORDER BY run_id, key_id, step", args).fetchall()
-            if rows:
-                parts.append(_as_float_matrix(rows, 5))
+            wanted = {by_name[k] for k in keys if k in by_name}
+        conn = self.conn
+        parts: list[np.ndarray] = []
+        series: list[tuple[int, int, int]] = []
+        conn.execute("BEGIN")  # a read transaction: every series from the same snapshot
+        try:
+            for chunk in _chunks(list(run_ids), 400):
+                pairs = conn.execute(
+                    f"SELECT run_id, key_id FROM series_last WHERE run_id IN ({_marks(len(chunk))})"
+                    " ORDER BY run_id, key_id",
+                    chunk,
+                ).fetchall()
+                for run_id, key_id in pairs:
+                    if wanted is not None and key_id not in wanted:
+                        continue
+                    rows = conn.execute(_SERIES_SQL, (run_id, key_id)).fetchall()
+                    if rows:
+                        parts.append(_as_float_matrix(rows, 3))
+                        series.append((run_id, key_id, len(rows)))
+        finally:
+            conn.execute("COMMIT")
         if not parts:
             return (*(np.empty(0, np.int64) for _ in range(4)), np.empty(0), names)  # type: ignore[return-value]
         m = np.concatenate(parts)
-        ints = m[:, :4].astype(np.int64)
-        return ints[:, 0], ints[:, 1], ints[:, 2], ints[:, 3], m[:, 4], names
+        counts = [n for _, _, n in series]
+        run_col = np.repeat(np.array([r for r, _, _ in series], dtype=np.int64), counts)
+        key_col = np.repeat(np.array([k for _, k, _ in series], dtype=np.int64), counts)
+        ints = m[:, :2].astype(np.int64)
+        return run_col, key_col, ints[:, 0], ints[:, 1], m[:, 2], names
 
 # -- helpers ------------------------------------------------------------------------------------------------
 
@@ -631,12 +646,16 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 # Multi-row VALUES statements bind ~3x faster than executemany of one row each (bench/ingest).
-_ROWS_PER_STATEMENT = 100
+_ROWS_PER_STATEMENT = 500
 _POINT_UPSERT = (
     "INSERT INTO series (run_id, key_id, step, wall_time, value) VALUES {} "
     "ON CONFLICT (run_id, key_id, step) DO UPDATE SET wall_time = excluded.wall_time, value = excluded.value"
 )
 _POINT_SQL_FULL = _POINT_UPSERT.format(", ".join(["(?, ?, ?, ?, ?)"] * _ROWS_PER_STATEMENT))
+
+_SERIES_SQL = (
+    "SELECT step, wall_time, COALESCE(value, 'nan') FROM series WHERE run_id = ? AND key_id = ? ORDER BY step"
+)
 
 _LAST_SQL = (
     "INSERT INTO series_last (run_id, key_id, step, wall_time, value)"
