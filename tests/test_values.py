@@ -150,3 +150,15 @@ def test_encode_keeps_json_valid_for_plain_sqlite() -> None:
     assert text == '{"n":null,"i":1e999,"j":-1e999,"s":"NaN"}'
     back = values.decode(text)
     assert math.isnan(back["n"]) and back["i"] == math.inf and back["j"] == -math.inf and back["s"] == "NaN"
+
+
+def test_the_run_table_reads_non_finite_values_faithfully(tb) -> None:
+    tb.init(experiment="e")
+    with tb.start_run("a") as run:
+        run.log_params({"p": math.inf, "q": 1})
+        run.log_metrics({"m": math.nan})
+    with tb.start_run("b") as run:
+        run.log_params({"p": 2.5, "q": -math.inf})
+    df = tb.get_experiment_df()
+    assert df["param.p"].tolist() == [math.inf, 2.5] and df["param.q"].tolist() == [1, -math.inf]
+    assert math.isnan(df["metric.m"].iloc[0])

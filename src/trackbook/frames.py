@@ -41,7 +41,7 @@ def run_frame(
     )
     parts = [base]
     for prefix, column in (("param.", "params"), ("metric.", "metrics")):
-        dicts = [_values.decode(getattr(r, column)) for r in rows]
+        dicts = _values.decode_many([getattr(r, column) for r in rows])
         if any(dicts):
             parts.append(pd.DataFrame(dicts).add_prefix(prefix))
     if include_time_series:
