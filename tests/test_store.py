@@ -150,3 +150,35 @@ def test_experiment_metadata_is_json(tb, store_path: Path) -> None:
     conn = sqlite3.connect(store_path)
     (meta,) = conn.execute("SELECT metadata FROM context WHERE name = 'e'").fetchone()
     assert json.loads(meta) == {"experiment_deleted": False}
+
+
+def test_the_context_columns_are_the_context_fields(store_path: Path) -> None:
+    from dataclasses import fields
+
+    from trackbook.store import Context
+    from trackbook.store.sql import CONTEXT_FIELDS
+
+    assert tuple(f.name for f in fields(Context)) == CONTEXT_FIELDS
+    conn = sqlite3.connect(Store(store_path).path)
+    assert {r[1] for r in conn.execute("PRAGMA table_info(context)")} == set(CONTEXT_FIELDS)
+
+
+def test_a_series_reads_the_same_by_key_name_and_by_key_id(tb, store_path: Path) -> None:
+    import numpy as np
+
+    tb.init(experiment="e")
+    run = tb.start_run("r")
+    for s in range(5):
+        tb.log_time_series_metrics({"a": math.nan if s == 2 else float(s)}, step=s * 2)
+    tb.end_run()
+    store = Store(store_path)
+    kid = {name: k for k, name in store.key_names().items()}["a"]
+    for start, stop in ((None, None), (2, 6), (3, None), (None, 4)):
+        by_name = store.series(run._id, "a", start=start, stop=stop)
+        by_id = store.series_points(run._id, kid, start=start, stop=stop)
+        for x, y in zip(by_name, by_id, strict=True):
+            assert x.dtype == y.dtype
+            np.testing.assert_array_equal(x, y)
+    steps, _, values = store.series(run._id, "a")
+    assert steps.tolist() == [0, 2, 4, 6, 8] and math.isnan(values[2])
+    assert store.series(run._id, "missing")[0].size == 0

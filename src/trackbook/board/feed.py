@@ -316,7 +316,7 @@ class Feed:
             heads.setdefault(run_id, {})[kid] = (step, wall, value)
         new_kids = {kid for h in heads.values() for kid in h if kid not in self.key_names}
         if new_kids:
-            self.key_names = self.store.series_key_names()
+            self.key_names = self.store.key_names()
             self.key_ids = {v: k for k, v in self.key_names.items()}
             known = set(self.keys)
             names = sorted({self.key_names[k] for k in new_kids} - known)

@@ -8,17 +8,14 @@ This package is the only code that speaks SQL; everything else calls `Store`. Th
 - nothing read from the file is ever unpickled or executed: values are JSON text, numbers and strings.
 
 Modules: `schema` (the migrations), `core` (the file, connections, experiments, runs, series), `lineage`
-(artifacts and the ML Metadata graph), `live` (the board's change feed), `imports` (importer bookkeeping).
+(artifacts and the ML Metadata graph), `live` (the board's change feed), `imports` (importer bookkeeping),
+`sql` (what their statements share: schema titles, the context columns, placeholders, rows to numpy).
 docs/store.md documents the schema for readers of the file with plain sqlite3.
 """
 
 from .core import (
     BUSY_TIMEOUT_MS,
-    EXPERIMENT,
-    EXPERIMENT_RUN,
     HEARTBEAT_TIMEOUT,
-    PIPELINE_RUN,
-    RUN_TYPES,
     Batch,
     CommitResult,
     Context,
@@ -29,6 +26,7 @@ from .core import (
 )
 from .lineage import Artifact
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from .sql import EXPERIMENT, EXPERIMENT_RUN, PIPELINE_RUN, RUN_TYPES
 
 __all__ = [
     "APPLICATION_ID",

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,18 @@ from .imports import ImportQueries
 from .lineage import LineageQueries, _put_properties
 from .live import LiveQueries
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from .sql import (
+    CONTEXT_COLUMNS,
+    EXPERIMENT,
+    EXPERIMENT_RUN,
+    RUN_TYPES,
+    chunks,
+    empty_series,
+    float_matrix,
+    marks,
+)
 
 BUSY_TIMEOUT_MS = 60_000
-EXPERIMENT = "system.Experiment"
-EXPERIMENT_RUN = "system.ExperimentRun"
-PIPELINE_RUN = "system.PipelineRun"
-RUN_TYPES = (EXPERIMENT_RUN, PIPELINE_RUN)
 HEARTBEAT_TIMEOUT = 90.0  # seconds without a heartbeat after which a RUNNING run reads as CRASHED
 
 
@@ -77,12 +82,6 @@ class Context:
     def live_state(self) -> str | None:
         """The state, with a RUNNING run whose process is gone reported as CRASHED."""
         return live_state(self.state, self.host, self.pid, self.heartbeat)
-
-
-_CONTEXT_COLUMNS = (
-    "id, schema_title, experiment_id, name, display_name, description, metadata, params, metrics, state, "
-    "create_time, update_time, end_time, host, pid, heartbeat"
-)
 
 
 def live_state(state: str | None, host: str | None, pid: int | None, heartbeat: float | None) -> str | None:
@@ -289,7 +288,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
     # -- contexts: experiments and runs -----------------------------------------------------------------
 
     def _context(self, where: str, args: Sequence[Any]) -> Context | None:
-        row = self.conn.execute(f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE {where}", args).fetchone()
+        row = self.conn.execute(f"SELECT {CONTEXT_COLUMNS} FROM context WHERE {where}", args).fetchone()
         return Context(*row) if row else None
 
     def context_by_id(self, context_id: int) -> Context | None:
@@ -301,7 +300,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
 
     def experiments(self) -> list[Context]:
         rows = self.conn.execute(
-            f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE schema_title = ? ORDER BY id", (EXPERIMENT,)
+            f"SELECT {CONTEXT_COLUMNS} FROM context WHERE schema_title = ? ORDER BY id", (EXPERIMENT,)
         ).fetchall()
         return [Context(*r) for r in rows]
 
@@ -326,16 +325,16 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
 
     def runs(self, experiment_ids: Iterable[int] | None = None, *, run_type: str | None = None) -> list[Context]:
         """Runs of some experiments (all when None), oldest first."""
-        sql = f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE schema_title IN (?, ?)"
+        sql = f"SELECT {CONTEXT_COLUMNS} FROM context WHERE schema_title IN (?, ?)"
         args: list[Any] = list(RUN_TYPES)
         if run_type is not None:
-            sql = f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE schema_title = ?"
+            sql = f"SELECT {CONTEXT_COLUMNS} FROM context WHERE schema_title = ?"
             args = [run_type]
         if experiment_ids is not None:
             ids = list(experiment_ids)
             if not ids:
                 return []  # (and "IN ()" is not valid SQL everywhere)
-            sql += f" AND experiment_id IN ({_marks(len(ids))})"
+            sql += f" AND experiment_id IN ({marks(len(ids))})"
             args += ids
         rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
         return [Context(*r) for r in rows]
@@ -398,12 +397,12 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
         if not ids:
             return
         with self.write() as conn:
-            for chunk in _chunks(ids, 500):
-                marks = _marks(len(chunk))
-                conn.execute(f"DELETE FROM series WHERE run_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM series_last WHERE run_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM attribution WHERE context_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM context WHERE id IN ({marks})", chunk)
+            for chunk in chunks(ids):
+                held = marks(len(chunk))
+                conn.execute(f"DELETE FROM series WHERE run_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM series_last WHERE run_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM attribution WHERE context_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM context WHERE id IN ({held})", chunk)
 
     # -- series keys --------------------------------------------------------------------------------------
 
@@ -423,6 +422,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
             return int(row[0])
 
     def key_names(self) -> dict[int, str]:
+        """Every interned series key: id -> name."""
         return dict(self.conn.execute("SELECT id, name FROM series_key").fetchall())
 
     # -- the writer's batch ---------------------------------------------------------------------------------
@@ -447,7 +447,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
                     flat[1::5] = [real.get(k, k) for k in flat[1::5]]
                 runs = set(flat[0::5])
                 alive = {r for (r,) in conn.execute(
-                    f"SELECT id FROM context WHERE id IN ({_marks(len(runs))})", list(runs))}
+                    f"SELECT id FROM context WHERE id IN ({marks(len(runs))})", list(runs))}
                 if alive != runs:
                     kept = [flat[i : i + 5] for i in range(0, len(flat), 5) if flat[i] in alive]
                     result.orphans = len(flat) // 5 - len(kept)
@@ -483,10 +483,10 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
     def last_values(self, run_ids: Sequence[int]) -> list[tuple[int, str, int, int, float | None]]:
         """(run_id, key, step, wall_ms, value) of the last point of every series of these runs."""
         out: list[tuple[int, str, int, int, float | None]] = []
-        for chunk in _chunks(list(run_ids), 500):
+        for chunk in chunks(list(run_ids)):
             out += self.conn.execute(
                 "SELECT l.run_id, k.name, l.step, l.wall_time, l.value FROM series_last l"
-                f" JOIN series_key k ON k.id = l.key_id WHERE l.run_id IN ({_marks(len(chunk))})"
+                f" JOIN series_key k ON k.id = l.key_id WHERE l.run_id IN ({marks(len(chunk))})"
                 " ORDER BY l.run_id, l.key_id",
                 chunk,
             ).fetchall()
@@ -504,17 +504,9 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
         if kid is None:
             row = self.conn.execute("SELECT id FROM series_key WHERE name = ?", (key,)).fetchone()
             if row is None:
-                return _empty_series()
+                return empty_series()
             kid = row[0]
-        sql = "SELECT step, wall_time, COALESCE(value, 'nan') FROM series WHERE run_id = ? AND key_id = ?"
-        args: list[Any] = [run_id, kid]
-        if start is not None:
-            sql += " AND step >= ?"
-            args.append(start)
-        if stop is not None:
-            sql += " AND step <= ?"
-            args.append(stop)
-        return _columns(self.conn.execute(sql + " ORDER BY step", args).fetchall())
+        return self.series_points(run_id, kid, start=start, stop=stop)
 
     def series_since(self, run_id: int, key: str, after_step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The points of a series with step > after_step (the board's tail read)."""
@@ -539,9 +531,9 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
         series: list[tuple[int, int, int]] = []
         conn.execute("BEGIN")  # a read transaction: every series from the same snapshot
         try:
-            for chunk in _chunks(list(run_ids), 400):
+            for chunk in chunks(list(run_ids), 400):
                 pairs = conn.execute(
-                    f"SELECT run_id, key_id FROM series_last WHERE run_id IN ({_marks(len(chunk))})"
+                    f"SELECT run_id, key_id FROM series_last WHERE run_id IN ({marks(len(chunk))})"
                     " ORDER BY run_id, key_id",
                     chunk,
                 ).fetchall()
@@ -550,7 +542,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
                         continue
                     rows = conn.execute(_SERIES_SQL, (run_id, key_id)).fetchall()
                     if rows:
-                        parts.append(_as_float_matrix(rows, 3))
+                        parts.append(float_matrix(rows, 3))
                         series.append((run_id, key_id, len(rows)))
         finally:
             conn.execute("COMMIT")
@@ -636,15 +628,6 @@ def _header_problem(path: Path) -> tuple[bool, str] | None:
     return None
 
 
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 # Multi-row VALUES statements bind ~3x faster than executemany of one row each (bench/ingest).
 _ROWS_PER_STATEMENT = 500
 _POINT_UPSERT = (
@@ -691,20 +674,3 @@ def _merge_json(conn: sqlite3.Connection, column: str, run_id: int, values: dict
         (_values.encode(merged), time.time(), run_id),
     )
 
-
-def _empty_series() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
-
-
-def _as_float_matrix(rows: list[tuple[Any, ...]], width: int) -> np.ndarray:
-    # Queries select COALESCE(value, 'nan'), so a stored NaN (NULL) arrives as the text 'nan', which
-    # fromiter parses; fromiter over the flattened rows runs at C speed.
-    flat = chain.from_iterable(rows)
-    return np.fromiter(flat, dtype=np.float64, count=len(rows) * width).reshape(-1, width)
-
-
-def _columns(rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if not rows:
-        return _empty_series()
-    m = _as_float_matrix(rows, 3)
-    return m[:, 0].astype(np.int64), m[:, 1].astype(np.int64), m[:, 2]

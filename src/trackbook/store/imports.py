@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from .lineage import _put_properties
+from .sql import EXPERIMENT_RUN, RUN_TYPES
 
-_RUN_TYPES = ("system.ExperimentRun", "system.PipelineRun")
 IMPORTED_FROM = "imported_from"  # the metadata key holding a run's source identity
 
 
@@ -58,7 +58,7 @@ class ImportQueries:
         """Every run imported from `tool` ("mlflow", "tensorboard"), by its source identity."""
         rows = self.conn.execute(
             "SELECT id, experiment_id, name, metadata FROM context WHERE schema_title IN (?, ?) AND metadata LIKE ?",
-            (*_RUN_TYPES, f'%"{IMPORTED_FROM}"%'),
+            (*RUN_TYPES, f'%"{IMPORTED_FROM}"%'),
         ).fetchall()
         out: dict[str, ImportedRun] = {}
         for run_id, experiment_id, name, metadata in rows:
@@ -76,7 +76,7 @@ class ImportQueries:
         """The names of the runs of an experiment."""
         rows = self.conn.execute(
             "SELECT name FROM context WHERE experiment_id = ? AND schema_title IN (?, ?)",
-            (experiment_id, *_RUN_TYPES),
+            (experiment_id, *RUN_TYPES),
         ).fetchall()
         return {r[0] for r in rows}
 
@@ -107,7 +107,7 @@ class ImportQueries:
                 " metrics, state, create_time, update_time, end_time, heartbeat)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    _RUN_TYPES[0], experiment_id, name, name, description, metadata, params, metrics, state,
+                    EXPERIMENT_RUN, experiment_id, name, name, description, metadata, params, metrics, state,
                     create_time, now, end_time, heartbeat,
                 ),
             )

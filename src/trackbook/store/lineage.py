@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import AlreadyExists, NotFound
+from .sql import CONTEXT_COLUMNS, EXPERIMENT_RUN, PIPELINE_RUN, chunks, marks
 
 if TYPE_CHECKING:
     from ..filters import Typed
     from .core import Context
 
-_EXPERIMENT_RUN = "system.ExperimentRun"
-_PIPELINE_RUN = "system.PipelineRun"
 MAX_PARENTS = 10  # as in Vertex: a context may have at most 10 parents
-_CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -81,10 +79,6 @@ _ARTIFACT_COLUMNS = (
 )
 _EXECUTION_COLUMNS = (
     "id, name, schema_title, schema_version, display_name, description, metadata, state, create_time, update_time"
-)
-_CONTEXT_COLUMNS = (
-    "id, schema_title, experiment_id, name, display_name, description, metadata, params, metrics, state, "
-    "create_time, update_time, end_time, host, pid, heartbeat"
 )
 _TABLES = {"artifact": ("artifact", _ARTIFACT_COLUMNS), "execution": ("execution", _EXECUTION_COLUMNS)}
 
@@ -180,9 +174,9 @@ class LineageQueries:
 
     def artifacts_by_ids(self, ids: Iterable[int]) -> dict[int, Artifact]:
         out: dict[int, Artifact] = {}
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             rows = self.conn.execute(
-                f"SELECT {_ARTIFACT_COLUMNS} FROM artifact WHERE id IN ({_marks(len(chunk))})", chunk
+                f"SELECT {_ARTIFACT_COLUMNS} FROM artifact WHERE id IN ({marks(len(chunk))})", chunk
             ).fetchall()
             out.update((r[0], Artifact(*r)) for r in rows)
         return out
@@ -261,9 +255,9 @@ class LineageQueries:
 
     def executions_by_ids(self, ids: Iterable[int]) -> dict[int, Execution]:
         out: dict[int, Execution] = {}
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             rows = self.conn.execute(
-                f"SELECT {_EXECUTION_COLUMNS} FROM execution WHERE id IN ({_marks(len(chunk))})", chunk
+                f"SELECT {_EXECUTION_COLUMNS} FROM execution WHERE id IN ({marks(len(chunk))})", chunk
             ).fetchall()
             out.update((r[0], Execution(*r)) for r in rows)
         return out
@@ -306,9 +300,9 @@ class LineageQueries:
         with self.write() as conn:
             _require(conn, "execution", execution_id)
             found = set()
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 found.update(r[0] for r in conn.execute(
-                    f"SELECT id FROM artifact WHERE id IN ({_marks(len(chunk))})", chunk
+                    f"SELECT id FROM artifact WHERE id IN ({marks(len(chunk))})", chunk
                 ))
             missing = [i for i in ids if i not in found]
             if missing:
@@ -341,10 +335,10 @@ class LineageQueries:
     def artifact_events(self, artifact_ids: Sequence[int]) -> list[Event]:
         """Every event touching these artifacts."""
         out: list[Event] = []
-        for chunk in _chunks(list(artifact_ids)):
+        for chunk in chunks(list(artifact_ids)):
             out += [Event(*r) for r in self.conn.execute(
                 "SELECT execution_id, artifact_id, type, path, event_time FROM event"
-                f" WHERE artifact_id IN ({_marks(len(chunk))}) ORDER BY event_time",
+                f" WHERE artifact_id IN ({marks(len(chunk))}) ORDER BY event_time",
                 chunk,
             )]
         return out
@@ -352,10 +346,10 @@ class LineageQueries:
     def execution_events(self, execution_ids: Sequence[int]) -> list[Event]:
         """Every event touching these executions."""
         out: list[Event] = []
-        for chunk in _chunks(list(execution_ids)):
+        for chunk in chunks(list(execution_ids)):
             out += [Event(*r) for r in self.conn.execute(
                 "SELECT execution_id, artifact_id, type, path, event_time FROM event"
-                f" WHERE execution_id IN ({_marks(len(chunk))}) ORDER BY event_time",
+                f" WHERE execution_id IN ({marks(len(chunk))}) ORDER BY event_time",
                 chunk,
             )]
         return out
@@ -366,23 +360,23 @@ class LineageQueries:
         """Delete artifacts with their events, attributions and metadata index (callers check usage first)."""
         ids = list(artifact_ids)
         with self.write() as conn:
-            for chunk in _chunks(ids):
-                marks = _marks(len(chunk))
-                conn.execute(f"DELETE FROM event WHERE artifact_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM attribution WHERE artifact_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM node_property WHERE kind = 'artifact' AND node_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM artifact WHERE id IN ({marks})", chunk)
+            for chunk in chunks(ids):
+                held = marks(len(chunk))
+                conn.execute(f"DELETE FROM event WHERE artifact_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM attribution WHERE artifact_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM node_property WHERE kind = 'artifact' AND node_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM artifact WHERE id IN ({held})", chunk)
 
     def delete_executions(self, execution_ids: Sequence[int]) -> None:
         """Delete executions with their events, associations and metadata index."""
         ids = list(execution_ids)
         with self.write() as conn:
-            for chunk in _chunks(ids):
-                marks = _marks(len(chunk))
-                conn.execute(f"DELETE FROM event WHERE execution_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM association WHERE execution_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM node_property WHERE kind = 'execution' AND node_id IN ({marks})", chunk)
-                conn.execute(f"DELETE FROM execution WHERE id IN ({marks})", chunk)
+            for chunk in chunks(ids):
+                held = marks(len(chunk))
+                conn.execute(f"DELETE FROM event WHERE execution_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM association WHERE execution_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM node_property WHERE kind = 'execution' AND node_id IN ({held})", chunk)
+                conn.execute(f"DELETE FROM execution WHERE id IN ({held})", chunk)
 
     # -- contexts -------------------------------------------------------------------------------------------
 
@@ -429,17 +423,17 @@ class LineageQueries:
                 )
         except sqlite3.IntegrityError:
             raise AlreadyExists(f"409 Context with name {name!r} already exists") from None
-        row = conn.execute(f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE id = ?", (context_id,)).fetchone()
+        row = conn.execute(f"SELECT {CONTEXT_COLUMNS} FROM context WHERE id = ?", (context_id,)).fetchone()
         return ContextRow(*row)
 
     def _context_id_taken(self, conn: sqlite3.Connection, name: str, experiment_id: int, schema_title: str) -> bool:
         # Resource ids are global, as in Vertex: a top-level context or a pipeline run must not share its id
         # with another such context anywhere (pipeline runs live under their experiment's id).
-        if schema_title == _EXPERIMENT_RUN and experiment_id:
+        if schema_title == EXPERIMENT_RUN and experiment_id:
             return False  # the (experiment_id, name) unique key covers runs
         row = conn.execute(
             "SELECT 1 FROM context WHERE name = ? AND (experiment_id = 0 OR schema_title <> ?)",
-            (name, _EXPERIMENT_RUN),
+            (name, EXPERIMENT_RUN),
         ).fetchone()
         return row is not None
 
@@ -448,9 +442,9 @@ class LineageQueries:
         from .core import Context as ContextRow
 
         rows = self.conn.execute(
-            f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE name = ? AND (experiment_id = 0 OR schema_title <> ?)"
+            f"SELECT {CONTEXT_COLUMNS} FROM context WHERE name = ? AND (experiment_id = 0 OR schema_title <> ?)"
             " ORDER BY id",
-            (name, _EXPERIMENT_RUN),
+            (name, EXPERIMENT_RUN),
         ).fetchall()
         return [ContextRow(*r) for r in rows]
 
@@ -465,7 +459,7 @@ class LineageQueries:
             exp = self.experiment(resource_id[:at])
             if exp is not None:
                 row = self.run(exp.id, resource_id[at + 1:])
-                if row is not None and row.schema_title == _EXPERIMENT_RUN:
+                if row is not None and row.schema_title == EXPERIMENT_RUN:
                     return row
             at = resource_id.find("-", at + 1)
         return None
@@ -556,7 +550,7 @@ class LineageQueries:
         args: list[Any] = [context_id]
         if schema_title is not None:
             titles = [schema_title] if isinstance(schema_title, str) else list(schema_title)
-            sql += f" AND a.schema_title IN ({_marks(len(titles))})"
+            sql += f" AND a.schema_title IN ({marks(len(titles))})"
             args += titles
         return [Artifact(*r) for r in self.conn.execute(sql + " ORDER BY a.create_time, a.id", args).fetchall()]
 
@@ -571,7 +565,7 @@ class LineageQueries:
         args: list[Any] = [context_id]
         if schema_title is not None:
             titles = [schema_title] if isinstance(schema_title, str) else list(schema_title)
-            sql += f" AND x.schema_title IN ({_marks(len(titles))})"
+            sql += f" AND x.schema_title IN ({marks(len(titles))})"
             args += titles
         return [Execution(*r) for r in self.conn.execute(sql + " ORDER BY x.create_time, x.id", args).fetchall()]
 
@@ -580,7 +574,7 @@ class LineageQueries:
         from .core import Context as ContextRow
 
         rows = self.conn.execute(
-            f"SELECT {_prefixed('p', _CONTEXT_COLUMNS)} FROM context p WHERE p.id IN ("
+            f"SELECT {_prefixed('p', CONTEXT_COLUMNS)} FROM context p WHERE p.id IN ("
             " SELECT parent_id FROM parent_context WHERE child_id = ?"
             " UNION SELECT experiment_id FROM context WHERE id = ? AND experiment_id <> 0) ORDER BY p.id",
             (context_id, context_id),
@@ -592,7 +586,7 @@ class LineageQueries:
         from .core import Context as ContextRow
 
         sql = (
-            f"SELECT {_prefixed('c', _CONTEXT_COLUMNS)} FROM context c WHERE (c.id IN"
+            f"SELECT {_prefixed('c', CONTEXT_COLUMNS)} FROM context c WHERE (c.id IN"
             " (SELECT child_id FROM parent_context WHERE parent_id = ?) OR c.experiment_id = ?)"
         )
         args: list[Any] = [context_id, context_id]
@@ -629,7 +623,7 @@ class LineageQueries:
                 if adopt_runs:
                     adopted = conn.execute(
                         "UPDATE context SET experiment_id = ? WHERE id = ? AND experiment_id = 0 AND schema_title = ?",
-                        (parent_id, child, _PIPELINE_RUN),
+                        (parent_id, child, PIPELINE_RUN),
                     ).rowcount
                 if not adopted:
                     conn.execute(
@@ -642,7 +636,7 @@ class LineageQueries:
         ids = list(context_ids)
         rows = self.conn.execute(
             f"WITH RECURSIVE {_LINKS}, down(id) AS ("
-            f" SELECT id FROM context WHERE id IN ({_marks(len(ids))})"
+            f" SELECT id FROM context WHERE id IN ({marks(len(ids))})"
             " UNION SELECT l.child FROM down d JOIN links l ON l.parent = d.id"
             ") SELECT id FROM down",
             ids,
@@ -652,13 +646,13 @@ class LineageQueries:
     def node_contexts(self, artifact_ids: Sequence[int], execution_ids: Sequence[int]) -> list[tuple[int, int]]:
         """(signed node id, context id) for every attribution and association of these nodes."""
         out: list[tuple[int, int]] = []
-        for chunk in _chunks(list(artifact_ids)):
+        for chunk in chunks(list(artifact_ids)):
             out += self.conn.execute(
-                f"SELECT artifact_id, context_id FROM attribution WHERE artifact_id IN ({_marks(len(chunk))})", chunk
+                f"SELECT artifact_id, context_id FROM attribution WHERE artifact_id IN ({marks(len(chunk))})", chunk
             ).fetchall()
-        for chunk in _chunks(list(execution_ids)):
+        for chunk in chunks(list(execution_ids)):
             out += [(-e, c) for e, c in self.conn.execute(
-                f"SELECT execution_id, context_id FROM association WHERE execution_id IN ({_marks(len(chunk))})",
+                f"SELECT execution_id, context_id FROM association WHERE execution_id IN ({marks(len(chunk))})",
                 chunk,
             )]
         return out
@@ -667,9 +661,9 @@ class LineageQueries:
         from .core import Context as ContextRow
 
         out: dict[int, Context] = {}
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             rows = self.conn.execute(
-                f"SELECT {_CONTEXT_COLUMNS} FROM context WHERE id IN ({_marks(len(chunk))})", chunk
+                f"SELECT {CONTEXT_COLUMNS} FROM context WHERE id IN ({marks(len(chunk))})", chunk
             ).fetchall()
             out.update((r[0], ContextRow(*r)) for r in rows)
         return out
@@ -678,12 +672,12 @@ class LineageQueries:
         """(execution ids, artifact ids) associated/attributed to these contexts."""
         execs: list[int] = []
         arts: list[int] = []
-        for chunk in _chunks(list(context_ids)):
-            marks = _marks(len(chunk))
+        for chunk in chunks(list(context_ids)):
+            held = marks(len(chunk))
             execs += [r[0] for r in self.conn.execute(
-                f"SELECT DISTINCT execution_id FROM association WHERE context_id IN ({marks})", chunk)]
+                f"SELECT DISTINCT execution_id FROM association WHERE context_id IN ({held})", chunk)]
             arts += [r[0] for r in self.conn.execute(
-                f"SELECT DISTINCT artifact_id FROM attribution WHERE context_id IN ({marks})", chunk)]
+                f"SELECT DISTINCT artifact_id FROM attribution WHERE context_id IN ({held})", chunk)]
         return sorted(set(execs)), sorted(set(arts))
 
     # -- lineage walks --------------------------------------------------------------------------------------
@@ -714,7 +708,7 @@ class LineageQueries:
         conn = self.conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS lineage_node (node INTEGER PRIMARY KEY)")
         conn.execute("DELETE FROM lineage_node")  # what the previous walk left
-        for chunk in _chunks(list(dict.fromkeys(start)), 10_000):
+        for chunk in chunks(list(dict.fromkeys(start)), 10_000):
             values = f"(VALUES {', '.join(['(?)'] * len(chunk))}) s"
             if max_hops is None:
                 # Two hops per recursive step, artifact -> execution -> artifact (half the rows of a one-hop
@@ -773,7 +767,7 @@ class LineageQueries:
         from .core import Context as ContextRow
 
         if kind == "context":
-            table, columns, row_type = "context", _CONTEXT_COLUMNS, ContextRow
+            table, columns, row_type = "context", CONTEXT_COLUMNS, ContextRow
         else:
             table, columns = _TABLES[kind]
             row_type = Artifact if kind == "artifact" else Execution  # type: ignore[assignment]
@@ -819,25 +813,16 @@ class LineageQueries:
             return f"n.id IN (SELECT {link[1]} FROM {link[0]} WHERE context_id = ?)", [ctx.id if ctx else -1]
         if isinstance(node, ParentContexts):
             ids = [c.id for c in map(self.context_by_resource_id, node.contexts) if c is not None] or [-1]
-            marks = _marks(len(ids))
+            held = marks(len(ids))
             return (
-                f"(n.id IN (SELECT child_id FROM parent_context WHERE parent_id IN ({marks}))"
-                f" OR n.experiment_id IN ({marks}))",
+                f"(n.id IN (SELECT child_id FROM parent_context WHERE parent_id IN ({held}))"
+                f" OR n.experiment_id IN ({held}))",
                 [*ids, *ids],
             )
         raise TypeError(f"not a filter node: {node!r}")
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _prefixed(alias: str, columns: str) -> str:
@@ -915,7 +900,7 @@ def property_rows(data: Any, prefix: str = "") -> Iterator[tuple[str, float | No
 def _ancestors(conn: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
     rows = conn.execute(
         f"WITH RECURSIVE {_LINKS}, up(id) AS ("
-        f" SELECT parent FROM links WHERE child IN ({_marks(len(ids))})"
+        f" SELECT parent FROM links WHERE child IN ({marks(len(ids))})"
         " UNION SELECT l.parent FROM up u JOIN links l ON l.child = u.id"
         ") SELECT id FROM up",
         list(ids),

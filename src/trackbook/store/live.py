@@ -13,15 +13,13 @@ points, so a 100,000-point series crosses into Python as a few hundred rows.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from itertools import chain
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-_EXPERIMENT = "system.Experiment"
-_RUN_TYPES = ("system.ExperimentRun", "system.PipelineRun")
-_CHUNK = 500  # ids per IN (...) list, well under every engine's limit on bound parameters
+from .sql import EXPERIMENT, RUN_TYPES, chunks, float_matrix, marks, series_columns
+
 MAX_BUCKETS = 4096  # buckets one summary may have (the widest chart the board reduces to is narrower)
 _NAN_RANGES = 32  # step ranges looked up one by one for NaN points; more become one scan of the whole span
 
@@ -68,13 +66,13 @@ class LiveQueries:
         """(id, name) of the named experiments that exist, or of every experiment when `names` is None."""
         sql = "SELECT id, name FROM context WHERE schema_title = ? AND experiment_id = 0"
         if names is None:
-            return self.conn.execute(sql + " ORDER BY id", (_EXPERIMENT,)).fetchall()
+            return self.conn.execute(sql + " ORDER BY id", (EXPERIMENT,)).fetchall()
         wanted = list(names)
         if not wanted:
             return []
         rows: list[tuple[int, str]] = []
-        for chunk in _chunks(wanted):
-            rows += self.conn.execute(sql + f" AND name IN ({_marks(len(chunk))})", (_EXPERIMENT, *chunk)).fetchall()
+        for chunk in chunks(wanted):
+            rows += self.conn.execute(sql + f" AND name IN ({marks(len(chunk))})", (EXPERIMENT, *chunk)).fetchall()
         return sorted(rows)
 
     def run_versions(
@@ -86,11 +84,11 @@ class LiveQueries:
         state updates all set it); host, pid and heartbeat decide whether a RUNNING run has crashed.
         """
         out: list[Any] = []
-        for chunk in _chunks(list(experiment_ids)):
+        for chunk in chunks(list(experiment_ids)):
             out += self.conn.execute(
                 "SELECT id, name, create_time, update_time, state, host, pid, heartbeat FROM context"
-                f" WHERE schema_title IN (?, ?) AND experiment_id IN ({_marks(len(chunk))}) ORDER BY id",
-                (*_RUN_TYPES, *chunk),
+                f" WHERE schema_title IN (?, ?) AND experiment_id IN ({marks(len(chunk))}) ORDER BY id",
+                (*RUN_TYPES, *chunk),
             ).fetchall()
         return out
 
@@ -101,12 +99,12 @@ class LiveQueries:
         """(id, experiment_id, name, create_time, update_time, end_time, state, params, metrics, host, pid,
         heartbeat) of these runs: what a row of the board's run table is made of."""
         out: list[Any] = []
-        for chunk in _chunks(list(run_ids)):
+        for chunk in chunks(list(run_ids)):
             out += self.conn.execute(
                 "SELECT id, experiment_id, name, create_time, update_time, end_time, state, params, metrics,"
-                f" host, pid, heartbeat FROM context WHERE id IN ({_marks(len(chunk))}) AND schema_title IN (?, ?)"
+                f" host, pid, heartbeat FROM context WHERE id IN ({marks(len(chunk))}) AND schema_title IN (?, ?)"
                 " ORDER BY id",
-                (*chunk, *_RUN_TYPES),
+                (*chunk, *RUN_TYPES),
             ).fetchall()
         return out
 
@@ -116,17 +114,13 @@ class LiveQueries:
         Comparing a head with the last step already sent tells which series grew (a NULL value is NaN).
         """
         out: list[Any] = []
-        for chunk in _chunks(list(run_ids)):
+        for chunk in chunks(list(run_ids)):
             out += self.conn.execute(
                 "SELECT run_id, key_id, step, wall_time, value FROM series_last"
-                f" WHERE run_id IN ({_marks(len(chunk))}) ORDER BY run_id, key_id",
+                f" WHERE run_id IN ({marks(len(chunk))}) ORDER BY run_id, key_id",
                 chunk,
             ).fetchall()
         return out
-
-    def series_key_names(self) -> dict[int, str]:
-        """Every interned series key: id -> name."""
-        return dict(self.conn.execute("SELECT id, name FROM series_key").fetchall())
 
     def series_points(
         self, run_id: int, key_id: int, *, after: int | None = None, start: int | None = None, stop: int | None = None
@@ -146,12 +140,7 @@ class LiveQueries:
         if stop is not None:
             sql += " AND step <= ?"
             args.append(stop)
-        rows = self.conn.execute(sql + " ORDER BY step", args).fetchall()
-        if not rows:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
-        # COALESCE(value, 'nan') turns NULL (NaN) into text fromiter parses; fromiter runs at C speed.
-        m = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=3 * len(rows)).reshape(-1, 3)
-        return m[:, 0].astype(np.int64), m[:, 1].astype(np.int64), m[:, 2]
+        return series_columns(self.conn.execute(sql + " ORDER BY step", args).fetchall())
 
     def series_span(
         self, run_id: int, key_id: int, *, start: int | None = None, stop: int | None = None
@@ -196,7 +185,7 @@ class LiveQueries:
         ).fetchall()
         if not rows:
             return np.empty((0, 11), np.float64)
-        return np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=11 * len(rows)).reshape(-1, 11)
+        return float_matrix(rows, 11)
 
     def series_nan_points(
         self, run_id: int, key_id: int, ranges: Sequence[tuple[int, int]]
@@ -224,11 +213,3 @@ class LiveQueries:
             m = m[(j >= 0) & (m[:, 0] < his[np.maximum(j, 0)])]
         return m[:, 0], m[:, 1]
 
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-def _chunks(items: list[Any]) -> Iterator[list[Any]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
