@@ -182,3 +182,25 @@ def test_a_series_reads_the_same_by_key_name_and_by_key_id(tb, store_path: Path)
     steps, _, values = store.series(run._id, "a")
     assert steps.tolist() == [0, 2, 4, 6, 8] and math.isnan(values[2])
     assert store.series(run._id, "missing")[0].size == 0
+
+
+def test_every_state_path_writes_state_update_end_and_heartbeat_alike(store_path: Path) -> None:
+    from trackbook.store import Batch
+
+    store = Store(store_path)
+    exp = store.create_experiment("e", None)
+    run = store.create_run(exp.id, "r")
+
+    def columns() -> tuple:
+        row = store.context_by_id(run.id)
+        return row.state, row.update_time, row.end_time, row.heartbeat
+
+    store.commit(Batch([], {}, {}, [(run.id, "FAILED", 1000.0)]))  # the writer's path
+    assert columns() == ("FAILED", 1000.0, 1000.0, 1000.0)
+    store.set_state(run.id, "RUNNING", owned=True)  # resuming
+    state, update, end, beat = columns()
+    assert (state, end) == ("RUNNING", None) and update == beat > 1000.0
+    store.set_run_values(run.id, state="COMPLETE", release=True)  # a pipeline run's path
+    state, update, end, beat = columns()
+    assert state == "COMPLETE" and update == end == beat
+    assert store.context_by_id(run.id).pid is None

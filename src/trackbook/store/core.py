@@ -30,6 +30,7 @@ from .sql import (
     empty_series,
     float_matrix,
     marks,
+    write_state,
 )
 
 BUSY_TIMEOUT_MS = 60_000
@@ -376,20 +377,12 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
 
     def set_state(self, run_id: int, state: str, *, owned: bool | None = None) -> None:
         """Set a run's state. Ending states record the end time; `owned` claims (True) or releases the run."""
-        now = time.time()
-        ended = state not in ("RUNNING", "NEW")
         with self.write() as conn:
-            conn.execute(
-                "UPDATE context SET state = ?, update_time = ?, end_time = ? WHERE id = ?",
-                (state, now, now if ended else None, run_id),
-            )
+            write_state(conn, run_id, state, time.time())
             if owned:
-                conn.execute(
-                    "UPDATE context SET host = ?, pid = ?, heartbeat = ? WHERE id = ?",
-                    (_HOST, os.getpid(), now, run_id),
-                )
+                conn.execute("UPDATE context SET host = ?, pid = ? WHERE id = ?", (_HOST, os.getpid(), run_id))
             elif owned is False:
-                conn.execute("UPDATE context SET pid = NULL, heartbeat = ? WHERE id = ?", (now, run_id))
+                conn.execute("UPDATE context SET pid = NULL WHERE id = ?", (run_id,))
 
     def delete_contexts(self, context_ids: Iterable[int]) -> None:
         """Delete contexts (runs or experiments) with their series and attributions."""
@@ -460,11 +453,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
                 for run_id, values in updates.items():
                     _merge_json(conn, column, run_id, values)
             for run_id, state, when in batch.states:
-                ended = state not in ("RUNNING", "NEW")
-                conn.execute(
-                    "UPDATE context SET state = ?, update_time = ?, end_time = ?, heartbeat = ? WHERE id = ?",
-                    (state, when, when if ended else None, when, run_id),
-                )
+                write_state(conn, run_id, state, when)
             if heartbeat_runs:
                 now = time.time()
                 conn.executemany(

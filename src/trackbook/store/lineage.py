@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import AlreadyExists, NotFound
-from .sql import CONTEXT_COLUMNS, EXPERIMENT_RUN, PIPELINE_RUN, chunks, marks
+from .sql import CONTEXT_COLUMNS, EXPERIMENT_RUN, PIPELINE_RUN, chunks, marks, write_state
 
 if TYPE_CHECKING:
     from ..filters import Typed
@@ -499,11 +499,7 @@ class LineageQueries:
                 conn.execute("UPDATE context SET metrics = ?, update_time = ? WHERE id = ?",
                              (metrics, now, context_id))
             if state is not None:
-                ended = state not in ("RUNNING", "NEW")
-                conn.execute(
-                    "UPDATE context SET state = ?, update_time = ?, end_time = ?, heartbeat = ? WHERE id = ?",
-                    (state, now, now if ended else None, now, context_id),
-                )
+                write_state(conn, context_id, state, now)
             if release:
                 conn.execute("UPDATE context SET pid = NULL WHERE id = ?", (context_id,))
 

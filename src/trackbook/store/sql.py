@@ -1,8 +1,10 @@
 """Pieces every store module's SQL is built from: the context schema titles, the context column list, runs of
-"?" placeholders, id lists cut to a size every engine binds, and rows turned into numpy columns."""
+"?" placeholders, id lists cut to a size every engine binds, rows turned into numpy columns, and the one
+statement that sets a run's state."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from itertools import chain
 from typing import Any
@@ -20,6 +22,8 @@ CONTEXT_FIELDS = (
     "state", "create_time", "update_time", "end_time", "host", "pid", "heartbeat",
 )
 CONTEXT_COLUMNS = ", ".join(CONTEXT_FIELDS)
+
+_STATE_SQL = "UPDATE context SET state = ?, update_time = ?, end_time = ?, heartbeat = ? WHERE id = ?"
 
 CHUNK = 500  # ids per IN (...) list, well under every engine's limit on bound parameters
 
@@ -55,3 +59,10 @@ def series_columns(rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray,
         return empty_series()
     m = float_matrix(rows, 3)
     return m[:, 0].astype(np.int64), m[:, 1].astype(np.int64), m[:, 2]
+
+
+def write_state(conn: sqlite3.Connection, run_id: int, state: str, when: float) -> None:
+    """Set a run's state as of `when`, inside the caller's transaction: its update time and heartbeat (whoever
+    sets a state is alive) and its end time (an ending state records `when`; NEW and RUNNING clear it)."""
+    ended = state not in ("RUNNING", "NEW")
+    conn.execute(_STATE_SQL, (state, when, when if ended else None, when, run_id))
