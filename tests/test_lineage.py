@@ -242,6 +242,27 @@ def test_typed_execution_schemas(tb) -> None:
     assert tb.ExperimentRun("r", "exp").get_executions() == [started]
     made = execution_schema.Run(execution_id="the-run", metadata={"input:lr": 0.1}).create()
     assert tb.Execution("the-run").metadata == {"input:lr": 0.1} and made.state is tb.ExecutionState.RUNNING
+    with pytest.raises(RuntimeError, match="created already"):
+        made.create()
+    assert len(tb.Execution.list(filter='schema_title="system.Run"')) == 1
+    with pytest.raises(TypeError, match="schema_version"):
+        execution_schema.Run(schema_version=1)  # refused when described, not when stored
+
+
+def test_get_or_create_list_and_deletion_alike_for_every_kind(tb) -> None:
+    tb.init(experiment="exp")
+    for cls, title in ((tb.Artifact, "system.Model"), (tb.Execution, "system.Run"), (tb.Context, "system.Pipeline")):
+        made = cls.get_or_create("one-" + cls.__name__.lower(), title, display_name="first")
+        again = cls.get_or_create("one-" + cls.__name__.lower(), title, display_name="second")
+        assert again == made and again.display_name == "first"  # an existing one is returned unchanged
+        assert made in cls.list(filter='display_name="first"')
+        with pytest.raises(ValueError, match="resource_id"):
+            cls.get_or_create("Bad Id", title)
+        with pytest.raises(TypeError, match="description"):
+            cls.create(title, description=3)
+        made.delete()
+        with pytest.raises(tb.NotFound, match=f"404 {cls.__name__} 'one-{cls.__name__.lower()}' was deleted"):
+            made.sync_resource()
 
 
 def test_typed_artifact_schemas(tb) -> None:

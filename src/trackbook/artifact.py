@@ -16,8 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from . import filters
-from .exceptions import NotFound
-from .resource import Resource, check_metadata, check_resource_id, check_text, dumps, new_resource_id
+from .resource import Resource, check_fields, check_metadata, check_schema_title, check_text, new_resource_id
 from .session import resolve
 from .states import ArtifactState
 from .store import Store
@@ -34,6 +33,7 @@ class Artifact(Resource):
 
     _noun = "artifacts"
     _what = "Artifact"
+    _kind = "artifact"
     State = ArtifactState
 
     def __init__(
@@ -51,12 +51,6 @@ class Artifact(Resource):
     @classmethod
     def _lookup(cls, st: Store, resource_id: str) -> ArtifactRow | None:
         return st.artifact_by_name(resource_id)
-
-    def _reload(self) -> ArtifactRow:
-        try:
-            return self._saved_store().artifact_by_id(self._row.id)
-        except NotFound:
-            raise NotFound(f"404 Artifact {self.name!r} was deleted") from None
 
     # -- creation ---------------------------------------------------------------------------------------------
 
@@ -104,18 +98,10 @@ class Artifact(Resource):
         store: str | Store | None = None,
     ) -> Artifact:
         """The artifact with this id, created when missing (an existing one is returned unchanged)."""
-        found = cls.get(resource_id, store=store)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        from .exceptions import AlreadyExists
-
-        try:
-            return cls.create(
-                schema_title, resource_id=resource_id, uri=uri, display_name=display_name,
-                schema_version=schema_version, description=description, metadata=metadata, store=store,
-            )
-        except AlreadyExists:  # created by another process meanwhile
-            return cls(resource_id, store=store)
+        return cls._get_or_create(  # type: ignore[no-any-return]
+            resource_id, schema_title, store, uri=uri, display_name=display_name, schema_version=schema_version,
+            description=description, metadata=metadata,
+        )
 
     @classmethod
     def get_with_uri(
@@ -152,9 +138,7 @@ class Artifact(Resource):
         store: str | Store | None = None,
     ) -> list[Artifact]:
         """Artifacts matching a Vertex filter (see trackbook.filters), oldest first unless `order_by` says."""
-        st = resolve(store)[0]
-        where = filters.resolve(filter, "artifact") if filter is not None else None
-        return [Artifact._from_row(st, row) for row in st.list_nodes("artifact", where, order_by)]
+        return Artifact._list(filter, order_by, store)  # plain Artifacts, whatever schema class asks
 
     # -- properties -------------------------------------------------------------------------------------------
 
@@ -252,20 +236,16 @@ def create_row(
     attribute_to: tuple[int, ...] = (),
 ) -> ArtifactRow:
     """Check the arguments (nothing is written on a bad one), measure a local uri, insert the row."""
-    if not isinstance(schema_title, str) or not schema_title:
-        raise TypeError(f"schema_title must be a non-empty str such as 'system.Dataset', got {schema_title!r}")
-    name = check_resource_id(resource_id, "Artifact") if resource_id is not None else new_resource_id()
+    check_schema_title(schema_title, "system.Dataset")
     check_text(uri, "uri")
-    check_text(display_name, "display_name")
-    check_text(schema_version, "schema_version")
-    check_text(description, "description")
-    meta = check_metadata(metadata)
+    meta = check_fields("Artifact", resource_id=resource_id, display_name=display_name,
+                        schema_version=schema_version, description=description, metadata=metadata)
     state_name = ArtifactState.parse(state).name
     size, content_hash = file_facts(uri) or (None, None)
     return st.create_artifact(
-        name, schema_title, schema_version=schema_version, uri=uri, display_name=display_name,
-        description=description, metadata=dumps(meta), state=state_name, size=size, content_hash=content_hash,
-        attribute_to=attribute_to,
+        resource_id or new_resource_id(), schema_title, schema_version=schema_version, uri=uri,
+        display_name=display_name, description=description, metadata=meta, state=state_name, size=size,
+        content_hash=content_hash, attribute_to=attribute_to,
     )
 
 

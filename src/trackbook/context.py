@@ -12,11 +12,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import filters
 from .artifact import Artifact
 from .exceptions import AlreadyExists, NotFound
 from .execution import Execution
-from .resource import Resource, check_metadata, check_resource_id, check_text, dumps, new_resource_id, split_name
+from .resource import (
+    Resource,
+    check_fields,
+    check_metadata,
+    check_schema_title,
+    check_text,
+    new_resource_id,
+    split_name,
+)
 from .session import resolve
 from .store import EXPERIMENT, EXPERIMENT_RUN, Store
 from .store import Context as ContextRow
@@ -59,6 +66,7 @@ class Context(Resource):
 
     _noun = "contexts"
     _what = "Context"
+    _kind = "context"
 
     def __init__(
         self,
@@ -75,12 +83,6 @@ class Context(Resource):
     @classmethod
     def _lookup(cls, st: Store, resource_id: str) -> ContextRow | None:
         return st.context_by_resource_id(resource_id)
-
-    def _reload(self) -> ContextRow:
-        row = self._saved_store().context_by_id(self._row.id)
-        if row is None:
-            raise NotFound(f"404 Context {self.name!r} was deleted")
-        return row
 
     @property
     def name(self) -> str:
@@ -111,19 +113,16 @@ class Context(Resource):
         store: str | Store | None = None,
     ) -> Context:
         """Create a top-level context; AlreadyExists when a context already answers to `resource_id`."""
-        if not isinstance(schema_title, str) or not schema_title:
-            raise TypeError(f"schema_title must be a non-empty str such as 'system.Pipeline', got {schema_title!r}")
-        name = check_resource_id(resource_id, "Context") if resource_id is not None else new_resource_id()
-        check_text(display_name, "display_name")
-        check_text(schema_version, "schema_version")
-        check_text(description, "description")
-        meta = check_metadata(metadata)
+        check_schema_title(schema_title, "system.Pipeline")
+        meta = check_fields("Context", resource_id=resource_id, display_name=display_name,
+                            schema_version=schema_version, description=description, metadata=metadata)
+        name = resource_id or new_resource_id()
         st = resolve(store)[0]
         if st.context_by_resource_id(name) is not None:
             raise AlreadyExists(f"409 Context with name {name!r} already exists")
         row = st.create_context(
             name, schema_title, schema_version=schema_version, display_name=display_name,
-            description=description, metadata=dumps(meta),
+            description=description, metadata=meta,
         )
         return cls._from_row(st, row)
 
@@ -143,16 +142,11 @@ class Context(Resource):
         *,
         store: str | Store | None = None,
     ) -> Context:
-        found = cls.get(resource_id, store=store)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        try:
-            return cls.create(
-                schema_title, resource_id=resource_id, display_name=display_name, schema_version=schema_version,
-                description=description, metadata=metadata, store=store,
-            )
-        except AlreadyExists:
-            return cls(resource_id, store=store)
+        """The context with this id, created when missing (an existing one is returned unchanged)."""
+        return cls._get_or_create(  # type: ignore[no-any-return]
+            resource_id, schema_title, store, display_name=display_name, schema_version=schema_version,
+            description=description, metadata=metadata,
+        )
 
     @classmethod
     def list(
@@ -167,9 +161,7 @@ class Context(Resource):
         store: str | Store | None = None,
     ) -> list[Context]:
         """Contexts matching a Vertex filter (e.g. `parent_contexts:"my-exp"`), oldest first."""
-        st = resolve(store)[0]
-        where = filters.resolve(filter, "context") if filter is not None else None
-        return [cls._from_row(st, row) for row in st.list_nodes("context", where, order_by)]
+        return cls._list(filter, order_by, store)
 
     # -- changes ----------------------------------------------------------------------------------------------
 
@@ -211,8 +203,8 @@ class Context(Resource):
         """Attribute artifacts and associate executions (existing links are kept); NotFound, with nothing
         added, when one of them does not exist."""
         st = self._saved_store()
-        artifact_ids = [_node_id(st, n, "artifacts") for n in artifact_resource_names or []]
-        execution_ids = [_node_id(st, n, "executions") for n in execution_resource_names or []]
+        artifact_ids = [Artifact._row_id(st, n, "nothing was added") for n in artifact_resource_names or []]
+        execution_ids = [Execution._row_id(st, n, "nothing was added") for n in execution_resource_names or []]
         st.link_context(self._row.id, artifact_ids, execution_ids)
 
     def get_artifacts(self) -> list[Artifact]:
@@ -275,14 +267,6 @@ def _event(st: Store, ev: EventRow, arts: dict[int, Any], execs: dict[int, Any])
         path=ev.path,
         event_time=ev.event_time,
     )
-
-
-def _node_id(st: Store, name: Any, noun: str) -> int:
-    rid, _ = split_name(name, noun, st)
-    row = st.artifact_by_name(rid) if noun == "artifacts" else st.execution_by_name(rid)
-    if row is None:
-        raise NotFound(f"404 {noun[:-1].capitalize()} {rid!r} not found in {st.path}; nothing was added")
-    return row.id
 
 
 def context_row_of(st: Store, obj: Any) -> ContextRow:

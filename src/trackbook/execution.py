@@ -12,10 +12,8 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from . import filters
 from .artifact import Artifact, file_facts, local_path
-from .exceptions import AlreadyExists, NotFound
-from .resource import Resource, check_metadata, check_resource_id, check_text, dumps, new_resource_id, split_name
+from .resource import Resource, check_fields, check_metadata, check_schema_title, check_text, new_resource_id
 from .session import resolve, session
 from .states import ExecutionState
 from .store import Store
@@ -32,6 +30,7 @@ class Execution(Resource):
 
     _noun = "executions"
     _what = "Execution"
+    _kind = "execution"
     State = ExecutionState
     _attribute_to: tuple[int, ...] = ()  # contexts that artifacts assigned to this execution are attributed to
 
@@ -50,12 +49,6 @@ class Execution(Resource):
     @classmethod
     def _lookup(cls, st: Store, resource_id: str) -> ExecutionRow | None:
         return st.execution_by_name(resource_id)
-
-    def _reload(self) -> ExecutionRow:
-        try:
-            return self._saved_store().execution_by_id(self._row.id)
-        except NotFound:
-            raise NotFound(f"404 Execution {self.name!r} was deleted") from None
 
     # -- creation ---------------------------------------------------------------------------------------------
 
@@ -100,16 +93,10 @@ class Execution(Resource):
         store: str | Store | None = None,
     ) -> Execution:
         """The execution with this id, created when missing (an existing one is returned unchanged)."""
-        found = cls.get(resource_id, store=store)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        try:
-            return cls.create(
-                schema_title, resource_id=resource_id, display_name=display_name, schema_version=schema_version,
-                description=description, metadata=metadata, store=store,
-            )
-        except AlreadyExists:
-            return cls(resource_id, store=store)
+        return cls._get_or_create(  # type: ignore[no-any-return]
+            resource_id, schema_title, store, display_name=display_name, schema_version=schema_version,
+            description=description, metadata=metadata,
+        )
 
     @classmethod
     def list(
@@ -124,9 +111,7 @@ class Execution(Resource):
         store: str | Store | None = None,
     ) -> list[Execution]:
         """Executions matching a Vertex filter (see trackbook.filters), oldest first unless `order_by` says."""
-        st = resolve(store)[0]
-        where = filters.resolve(filter, "execution") if filter is not None else None
-        return [cls._from_row(st, row) for row in st.list_nodes("execution", where, order_by)]
+        return cls._list(filter, order_by, store)
 
     # -- state ------------------------------------------------------------------------------------------------
 
@@ -233,19 +218,13 @@ def create_row(
     associate_with: tuple[int, ...] = (),
 ) -> ExecutionRow:
     """Check the arguments (nothing is written on a bad one) and insert the execution."""
-    if not isinstance(schema_title, str) or not schema_title:
-        raise TypeError(
-            f"schema_title must be a non-empty str such as 'system.ContainerExecution', got {schema_title!r}"
-        )
-    name = check_resource_id(resource_id, "Execution") if resource_id is not None else new_resource_id()
-    check_text(display_name, "display_name")
-    check_text(schema_version, "schema_version")
-    check_text(description, "description")
-    meta = check_metadata(metadata)
+    check_schema_title(schema_title, "system.ContainerExecution")
+    meta = check_fields("Execution", resource_id=resource_id, display_name=display_name,
+                        schema_version=schema_version, description=description, metadata=metadata)
     state_name = ExecutionState.parse(state).name
     return st.create_execution(
-        name, schema_title, schema_version=schema_version, display_name=display_name, description=description,
-        metadata=dumps(meta), state=state_name, associate_with=associate_with,
+        resource_id or new_resource_id(), schema_title, schema_version=schema_version, display_name=display_name,
+        description=description, metadata=meta, state=state_name, associate_with=associate_with,
     )
 
 
@@ -268,11 +247,7 @@ def _artifact_id(st: Store, artifact: Any, index: int) -> int:
             )
         return int(artifact._row.id)
     if isinstance(artifact, str):
-        rid, _ = split_name(artifact, "artifacts", st)
-        row = st.artifact_by_name(rid)
-        if row is None:
-            raise NotFound(f"404 Artifact {rid!r} not found in {st.path}; no event was recorded")
-        return row.id
+        return Artifact._row_id(st, artifact, "no event was recorded")
     raise TypeError(
         f"artifacts[{index}] is of type {type(artifact).__name__}; pass trackbook.Artifact objects or resource names"
     )

@@ -13,11 +13,12 @@ import math
 import numbers
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .exceptions import NotFound
+from . import filters
+from .exceptions import AlreadyExists, NotFound
 from .session import resolve
 from .store import Store
 
@@ -45,6 +46,31 @@ def check_text(value: object, what: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise TypeError(f"{what} must be a str, got {type(value).__name__}")
     return value
+
+
+def check_schema_title(schema_title: object, example: str) -> str:
+    if not isinstance(schema_title, str) or not schema_title:
+        raise TypeError(f"schema_title must be a non-empty str such as {example!r}, got {schema_title!r}")
+    return schema_title
+
+
+def check_fields(
+    what: str,
+    *,
+    resource_id: object,
+    display_name: object,
+    schema_version: object,
+    description: object,
+    metadata: object,
+) -> str:
+    """Check the fields every resource has (TypeError/ValueError naming the bad one, before anything is
+    written) and return the metadata as JSON text. A `resource_id` of None is allowed (a new id is made)."""
+    if resource_id is not None:
+        check_resource_id(resource_id, what)
+    check_text(display_name, "display_name")
+    check_text(schema_version, "schema_version")
+    check_text(description, "description")
+    return dumps(check_metadata(metadata))
 
 
 def check_metadata(metadata: object, what: str = "metadata") -> dict[str, Any]:
@@ -123,10 +149,12 @@ def timestamp(seconds: float | None) -> _dt.datetime | None:
 
 
 class Resource:
-    """What artifacts, executions and contexts share. Subclasses set `_noun` and implement `_lookup`."""
+    """What artifacts, executions and contexts share. Subclasses set `_noun`, `_what` and `_kind` and implement
+    `_lookup`; their public methods keep Vertex's signatures and call the shared `_get_or_create` and `_list`."""
 
-    _noun: ClassVar[str]
-    _what: ClassVar[str]
+    _noun: ClassVar[str]  # in resource names: "artifacts", "executions", "contexts"
+    _what: ClassVar[str]  # in messages: "Artifact", "Execution", "Context"
+    _kind: ClassVar[str]  # the store's node kind: "artifact", "execution", "context"
     _store: Store
     _row: Any
 
@@ -143,6 +171,7 @@ class Resource:
 
     @classmethod
     def _lookup(cls, st: Store, resource_id: str) -> Any:
+        """The row answering to a resource id, or None."""
         raise NotImplementedError
 
     @classmethod
@@ -153,7 +182,20 @@ class Resource:
         return self
 
     def _reload(self) -> Any:
-        raise NotImplementedError
+        row = self._saved_store().node(self._kind, self._row.id)
+        if row is None:
+            raise NotFound(f"404 {self._what} {self.name!r} was deleted")
+        return row
+
+    def _bind_new(self, store: str | Store | None, insert: Callable[[Store], Any]) -> Any:
+        """Store a resource that so far was only described (a typed schema object such as Dataset) with
+        `insert(store)`, and bind this object to the stored row; RuntimeError when it was stored already."""
+        if getattr(self, "_store", None) is not None:
+            raise RuntimeError(f"{type(self).__name__} {self.name!r} was created already")
+        st = resolve(store)[0]
+        self._row = insert(st)
+        self._store = st
+        return self
 
     def _saved_store(self) -> Store:
         st = getattr(self, "_store", None)
@@ -179,6 +221,34 @@ class Resource:
             return cls(resource_id, store=store)  # type: ignore[call-arg]
         except NotFound:
             return None
+
+    @classmethod
+    def _get_or_create(cls, resource_id: str, schema_title: str, store: str | Store | None, **fields: Any) -> Any:
+        """The resource with this id unchanged, or `cls.create(schema_title, resource_id=..., **fields)`; one
+        that another process created meanwhile is returned too."""
+        found = cls.get(resource_id, store=store)
+        if found is not None:
+            return found
+        try:
+            return cls.create(schema_title, resource_id=resource_id, store=store, **fields)  # type: ignore[attr-defined]
+        except AlreadyExists:
+            return cls(resource_id, store=store)  # type: ignore[call-arg]
+
+    @classmethod
+    def _list(cls, filter: str | None, order_by: str | None, store: str | Store | None) -> list[Any]:
+        """The resources of this kind matching a Vertex filter (see trackbook.filters), as `cls` objects."""
+        st = resolve(store)[0]
+        where = filters.resolve(filter, cls._kind) if filter is not None else None
+        return [cls._from_row(st, row) for row in st.list_nodes(cls._kind, where, order_by)]
+
+    @classmethod
+    def _row_id(cls, st: Store, resource_name: object, outcome: str) -> int:
+        """The row id of the resource `resource_name` names in `st`; NotFound, saying `outcome`, when missing."""
+        rid, _ = split_name(resource_name, cls._noun, st)
+        row = cls._lookup(st, rid)
+        if row is None:
+            raise NotFound(f"404 {cls._what} {rid!r} not found in {st.path}; {outcome}")
+        return int(row.id)
 
     # -- properties -------------------------------------------------------------------------------------------
 

@@ -80,7 +80,6 @@ _ARTIFACT_COLUMNS = (
 _EXECUTION_COLUMNS = (
     "id, name, schema_title, schema_version, display_name, description, metadata, state, create_time, update_time"
 )
-_TABLES = {"artifact": ("artifact", _ARTIFACT_COLUMNS), "execution": ("execution", _EXECUTION_COLUMNS)}
 
 # Filter fields -> SQL expressions over the alias `n`. Text columns compare as '' when NULL, as in Vertex
 # where an unset string field is the empty string.
@@ -503,6 +502,12 @@ class LineageQueries:
             if release:
                 conn.execute("UPDATE context SET pid = NULL WHERE id = ?", (context_id,))
 
+    def node(self, kind: str, node_id: int) -> Artifact | Execution | Context | None:
+        """The artifact, execution or context row with this id, or None."""
+        table, columns, row_type = _node_table(kind)
+        row = self.conn.execute(f"SELECT {columns} FROM {table} WHERE id = ?", (node_id,)).fetchone()
+        return row_type(*row) if row else None
+
     def attribute(self, context_id: int, artifact_ids: Iterable[int]) -> None:
         """Attribute artifacts to a context (existing links are kept)."""
         with self.write() as conn:
@@ -760,13 +765,7 @@ class LineageQueries:
 
     def list_nodes(self, kind: str, where: Typed | None = None, order_by: str | None = None) -> list[Any]:
         """Artifacts, executions or contexts matching a resolved filter (see trackbook.filters)."""
-        from .core import Context as ContextRow
-
-        if kind == "context":
-            table, columns, row_type = "context", CONTEXT_COLUMNS, ContextRow
-        else:
-            table, columns = _TABLES[kind]
-            row_type = Artifact if kind == "artifact" else Execution  # type: ignore[assignment]
+        table, columns, row_type = _node_table(kind)
         sql = f"SELECT {_prefixed('n', columns)} FROM {table} n"
         args: list[Any] = []
         if where is not None:
@@ -819,6 +818,18 @@ class LineageQueries:
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
+
+
+def _node_table(kind: str) -> tuple[str, str, type[Any]]:
+    """(table, columns, row type) of a node kind: "artifact", "execution" or "context"."""
+    from .core import Context as ContextRow
+
+    tables: dict[str, tuple[str, str, type[Any]]] = {
+        "artifact": ("artifact", _ARTIFACT_COLUMNS, Artifact),
+        "execution": ("execution", _EXECUTION_COLUMNS, Execution),
+        "context": ("context", CONTEXT_COLUMNS, ContextRow),
+    }
+    return tables[kind]
 
 
 def _prefixed(alias: str, columns: str) -> str:

@@ -6,8 +6,7 @@ import time
 from typing import Any, ClassVar
 
 from ...artifact import Artifact, create_row
-from ...resource import check_metadata, check_resource_id, check_text, dumps
-from ...session import resolve
+from ...resource import check_fields, check_text
 from ...states import ArtifactState
 from ...store import Store
 from ...store.lineage import Artifact as ArtifactRow
@@ -31,18 +30,16 @@ class BaseArtifactSchema(Artifact):
         metadata: dict[str, Any] | None = None,
         state: Any = ArtifactState.LIVE,
     ) -> None:
-        if artifact_id is not None:
-            check_resource_id(artifact_id, "Artifact")
         check_text(uri, "uri")
-        check_text(display_name, "display_name")
-        check_text(description, "description")
+        meta = check_fields("Artifact", resource_id=artifact_id, display_name=display_name,
+                            schema_version=schema_version, description=description, metadata=metadata)
         self.artifact_id = artifact_id
         now = time.time()
         self._row = ArtifactRow(
             id=0, name=artifact_id or "", schema_title=self.schema_title,
             schema_version=schema_version or _DEFAULT_SCHEMA_VERSION, uri=uri, display_name=display_name,
-            description=description, metadata=dumps(check_metadata(metadata)),
-            state=ArtifactState.parse(state).name, create_time=now, update_time=now,
+            description=description, metadata=meta, state=ArtifactState.parse(state).name, create_time=now,
+            update_time=now,
         )
 
     def create(  # type: ignore[override]
@@ -55,14 +52,9 @@ class BaseArtifactSchema(Artifact):
         store: str | Store | None = None,
     ) -> BaseArtifactSchema:
         """Store this artifact (its local uri is sized and hashed) and return it."""
-        if getattr(self, "_store", None) is not None:
-            raise RuntimeError(f"{type(self).__name__} {self.name!r} was created already")
-        st = resolve(store)[0]
         pending = self._row
-        self._row = create_row(
+        return self._bind_new(store, lambda st: create_row(  # type: ignore[no-any-return]
             st, self.schema_title, resource_id=self.artifact_id, uri=pending.uri, display_name=pending.display_name,
             schema_version=pending.schema_version, description=pending.description, metadata=self.metadata,
             state=pending.state,
-        )
-        self._store = st
-        return self
+        ))

@@ -6,8 +6,7 @@ import time
 from typing import Any, ClassVar
 
 from ...execution import Execution, start_execution
-from ...resource import check_metadata, check_resource_id, check_text, dumps
-from ...session import resolve
+from ...resource import check_fields
 from ...states import ExecutionState
 from ...store import Store
 from ...store.lineage import Execution as ExecutionRow
@@ -29,17 +28,15 @@ class BaseExecutionSchema(Execution):
         metadata: dict[str, Any] | None = None,
         description: str | None = None,
     ) -> None:
-        if execution_id is not None:
-            check_resource_id(execution_id, "Execution")
-        check_text(display_name, "display_name")
-        check_text(description, "description")
+        meta = check_fields("Execution", resource_id=execution_id, display_name=display_name,
+                            schema_version=schema_version, description=description, metadata=metadata)
         self.execution_id = execution_id
         now = time.time()
         self._row = ExecutionRow(
             id=0, name=execution_id or "", schema_title=self.schema_title,
             schema_version=schema_version or _DEFAULT_SCHEMA_VERSION, display_name=display_name,
-            description=description, metadata=dumps(check_metadata(metadata)),
-            state=ExecutionState.parse(state).name, create_time=now, update_time=now,
+            description=description, metadata=meta, state=ExecutionState.parse(state).name, create_time=now,
+            update_time=now,
         )
 
     def create(  # type: ignore[override]
@@ -54,15 +51,12 @@ class BaseExecutionSchema(Execution):
         """Store this execution and return it."""
         from ...execution import create_row
 
-        st = resolve(store)[0]
         pending = self._row
-        self._row = create_row(
+        return self._bind_new(store, lambda st: create_row(  # type: ignore[no-any-return]
             st, self.schema_title, state=pending.state, resource_id=self.execution_id,
             display_name=pending.display_name, schema_version=pending.schema_version, metadata=self.metadata,
             description=pending.description,
-        )
-        self._store = st
-        return self
+        ))
 
     def start_execution(
         self,
