@@ -265,7 +265,7 @@ def _patch_xgboost() -> None:
 
 
 def _xgb_callback(tracking: TrainingRun) -> Any:
-    from .xgboost import Callback, booster_params
+    from .xgboost import Callback, booster_params, training_summary
 
     class AutologCallback(Callback):  # type: ignore[misc, valid-type]
         """Logs rounds into a run the autolog wrapper started, and leaves ending it to the wrapper."""
@@ -277,17 +277,7 @@ def _xgb_callback(tracking: TrainingRun) -> Any:
             return model
 
         def after_training(self, model: Any) -> Any:
-            extra: dict[str, Any] = {}
-            with contextlib.suppress(Exception):
-                extra["num_boosted_rounds"] = model.num_boosted_rounds()
-            attributes = {}
-            with contextlib.suppress(Exception):
-                attributes = dict(model.attributes())
-            if "best_iteration" in attributes:
-                extra["best_iteration"] = int(attributes["best_iteration"])
-            if "best_score" in attributes:
-                extra["best_score"] = float(attributes["best_score"])
-            self.tracking.log_final(extra)
+            self.tracking.log_final(training_summary(model))
             return model
 
     callback = AutologCallback()

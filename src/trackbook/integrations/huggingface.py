@@ -17,7 +17,7 @@ from typing import Any
 
 from ..states import ExecutionState
 from .frameworks import require
-from .runs import TrainingRun, extra_params
+from .runs import Integration, torch_model_params
 
 transformers = require("transformers", "transformers", "trackbook.integrations.huggingface")
 
@@ -43,7 +43,7 @@ MAIN_ARGUMENTS = (
 SUMMARY_KEYS = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss")
 
 
-class Callback(transformers.TrainerCallback):  # type: ignore[misc]
+class Callback(Integration, transformers.TrainerCallback):  # type: ignore[misc]
     """Log a transformers Trainer run into trackbook (see the module docstring).
 
     Args:
@@ -53,6 +53,8 @@ class Callback(transformers.TrainerCallback):  # type: ignore[misc]
         params: extra params to record with the run.
     """
 
+    _feature = "trackbook.integrations.huggingface.Callback"
+
     def __init__(
         self,
         *,
@@ -61,16 +63,8 @@ class Callback(transformers.TrainerCallback):  # type: ignore[misc]
         run_name: str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
-        self.tracking = TrainingRun(
-            run=run, experiment=experiment, run_name=run_name, feature="trackbook.integrations.huggingface.Callback"
-        )
-        self.extra_params = extra_params(params)
+        super().__init__(run=run, experiment=experiment, run_name=run_name, params=params)
         self._training = False
-
-    @property
-    def run(self) -> Any:
-        """The run this callback logs into (None before training)."""
-        return self.tracking.run
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if not state.is_world_process_zero:
@@ -131,13 +125,7 @@ def model_params(model: Any) -> dict[str, Any]:
     """The model's class, size and the scalar fields of its config, as `model.*`."""
     if model is None:
         return {}
-    out: dict[str, Any] = {"model.class": type(model).__name__}
-    try:
-        parameters = list(model.parameters())
-        out["model.total_params"] = int(sum(p.numel() for p in parameters))
-        out["model.trainable_params"] = int(sum(p.numel() for p in parameters if p.requires_grad))
-    except Exception:
-        pass
+    out = torch_model_params(model)
     config = getattr(model, "config", None)
     if config is not None and hasattr(config, "to_dict"):
         for key, value in config.to_dict().items():

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..states import ExecutionState
 from .frameworks import require
-from .runs import TrainingRun, extra_params
+from .runs import Integration
 
 
 def _import_keras() -> Any:
@@ -38,7 +38,7 @@ if int(keras.__version__.split(".")[0]) < 3:
 __all__ = ["Callback"]
 
 
-class Callback(keras.callbacks.Callback):  # type: ignore[misc]
+class Callback(Integration, keras.callbacks.Callback):  # type: ignore[misc]
     """Log a Keras training into trackbook (see the module docstring).
 
     Args:
@@ -49,6 +49,8 @@ class Callback(keras.callbacks.Callback):  # type: ignore[misc]
         log_every_n_steps: also log batch values as `batch/*` series every N optimizer steps (default: off).
     """
 
+    _feature = "trackbook.integrations.keras.Callback"
+
     def __init__(
         self,
         *,
@@ -58,23 +60,14 @@ class Callback(keras.callbacks.Callback):  # type: ignore[misc]
         params: Mapping[str, Any] | None = None,
         log_every_n_steps: int | None = None,
     ) -> None:
-        super().__init__()
         if log_every_n_steps is not None and (
             isinstance(log_every_n_steps, bool) or not isinstance(log_every_n_steps, int) or log_every_n_steps < 1
         ):
             raise ValueError(f"log_every_n_steps must be a positive int or None, got {log_every_n_steps!r}")
-        self.tracking = TrainingRun(
-            run=run, experiment=experiment, run_name=run_name, feature="trackbook.integrations.keras.Callback"
-        )
-        self.extra_params = extra_params(params)
+        super().__init__(run=run, experiment=experiment, run_name=run_name, params=params)
         self.log_every_n_steps = log_every_n_steps
         self._in_fit = False
         self._global_step = 0
-
-    @property
-    def run(self) -> Any:
-        """The run this callback logs into (None before training)."""
-        return self.tracking.run
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._in_fit = True
@@ -112,7 +105,7 @@ class Callback(keras.callbacks.Callback):  # type: ignore[misc]
     def fail(self) -> None:
         """End a run this callback started as FAILED (autolog calls it when fit raises)."""
         self._in_fit = False
-        self.tracking.end(ExecutionState.FAILED)
+        super().fail()
 
 
 def _float32(value: Any) -> Any:

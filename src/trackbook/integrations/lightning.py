@@ -20,7 +20,7 @@ from typing import Any
 
 from ..states import ExecutionState
 from .frameworks import require
-from .runs import TrainingRun, extra_params
+from .runs import Integration, torch_model_params
 
 
 def _import_lightning() -> tuple[Any, Any]:
@@ -42,7 +42,7 @@ _LightningLogger, rank_zero_only = _import_lightning()
 __all__ = ["Logger"]
 
 
-class Logger(_LightningLogger):  # type: ignore[misc]
+class Logger(Integration, _LightningLogger):  # type: ignore[misc]
     """A Lightning logger that writes to trackbook (see the module docstring).
 
     Args:
@@ -52,6 +52,8 @@ class Logger(_LightningLogger):  # type: ignore[misc]
         params: extra params to record with the run.
     """
 
+    _feature = "trackbook.integrations.lightning.Logger"
+
     def __init__(
         self,
         *,
@@ -60,13 +62,10 @@ class Logger(_LightningLogger):  # type: ignore[misc]
         run_name: str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__()
-        self.tracking = TrainingRun(
-            run=run, experiment=experiment, run_name=run_name, feature="trackbook.integrations.lightning.Logger"
-        )
+        super().__init__(run=run, experiment=experiment, run_name=run_name, params=params)
         self._short_id = uuid.uuid4().hex[:5]
         self._run_name = run_name
-        self._pending: dict[str, Any] = extra_params(params)
+        self._pending: dict[str, Any] = dict(self.extra_params)  # logged when the run starts
         self._started = False
 
     # -- what Lightning asks of a logger ----------------------------------------------------------------
@@ -88,11 +87,6 @@ class Logger(_LightningLogger):  # type: ignore[misc]
     def version(self) -> str:
         """The run name given to the logger, else the short id that a new run's name ends with."""
         return self._run_name or self._short_id
-
-    @property
-    def run(self) -> Any:
-        """The run this logger writes to (None until training starts)."""
-        return self.tracking.run
 
     @rank_zero_only  # type: ignore[misc]
     def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
@@ -154,13 +148,7 @@ class Logger(_LightningLogger):  # type: ignore[misc]
 
 def training_params(model: Any) -> dict[str, Any]:
     """The model's class and size and, once attached, its trainer's loop and optimizer settings."""
-    out: dict[str, Any] = {"model.class": type(model).__name__}
-    try:
-        parameters = list(model.parameters())
-        out["model.total_params"] = int(sum(p.numel() for p in parameters))
-        out["model.trainable_params"] = int(sum(p.numel() for p in parameters if p.requires_grad))
-    except Exception:
-        pass
+    out = torch_model_params(model)
     try:
         trainer = model.trainer
     except Exception:  # not attached to a Trainer

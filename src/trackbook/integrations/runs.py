@@ -22,7 +22,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import values as _values
 from ..exceptions import TrackbookWarning
@@ -190,6 +190,35 @@ class TrainingRun:
         return state
 
 
+class Integration:
+    """What every integration's callback or logger shares: the `TrainingRun` it logs into, the extra `params=`
+    it was given, `run` and `fail()`. Listed before the framework's base class; subclasses set `_feature`
+    (their name in messages) and document the arguments in their own docstring."""
+
+    _feature: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        run: Any = None,
+        experiment: Any = None,
+        run_name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.tracking = TrainingRun(run=run, experiment=experiment, run_name=run_name, feature=self._feature)
+        self.extra_params = extra_params(params)
+
+    @property
+    def run(self) -> Any:
+        """The run being logged into (None before training starts)."""
+        return self.tracking.run
+
+    def fail(self) -> None:
+        """End a run this object started as FAILED (autolog calls it when training raises)."""
+        self.tracking.end(ExecutionState.FAILED)
+
+
 def extra_params(params: object) -> dict[str, Any]:
     """The `params=` a callback was given, checked: a mapping of name to value (None: none)."""
     if params is None:
@@ -197,6 +226,18 @@ def extra_params(params: object) -> dict[str, Any]:
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict of name to value, got {type(params).__name__}")
     return dict(params)
+
+
+def torch_model_params(model: Any) -> dict[str, Any]:
+    """A torch module's class and its total and trainable parameter counts, as `model.*` params."""
+    out: dict[str, Any] = {"model.class": type(model).__name__}
+    try:
+        parameters = list(model.parameters())
+        out["model.total_params"] = int(sum(p.numel() for p in parameters))
+        out["model.trainable_params"] = int(sum(p.numel() for p in parameters if p.requires_grad))
+    except Exception:  # not a torch module after all
+        pass
+    return out
 
 
 def _last_step(run: ExperimentRun) -> int:

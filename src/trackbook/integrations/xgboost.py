@@ -17,7 +17,7 @@ from typing import Any
 
 from ..states import ExecutionState
 from .frameworks import require
-from .runs import TrainingRun, extra_params
+from .runs import Integration
 
 xgb = require("xgboost", "xgboost", "trackbook.integrations.xgboost")
 
@@ -27,7 +27,7 @@ __all__ = ["Callback"]
 _ALIASES = {"learning_rate", "reg_alpha", "reg_lambda", "min_split_loss"}
 
 
-class Callback(xgb.callback.TrainingCallback):  # type: ignore[misc]
+class Callback(Integration, xgb.callback.TrainingCallback):  # type: ignore[misc]
     """Log an XGBoost training into trackbook (see the module docstring).
 
     Args:
@@ -37,6 +37,8 @@ class Callback(xgb.callback.TrainingCallback):  # type: ignore[misc]
         params: extra params to record with the run (e.g. the params dict given to `xgb.train`).
     """
 
+    _feature = "trackbook.integrations.xgboost.Callback"
+
     def __init__(
         self,
         *,
@@ -45,17 +47,8 @@ class Callback(xgb.callback.TrainingCallback):  # type: ignore[misc]
         run_name: str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__()
-        self.tracking = TrainingRun(
-            run=run, experiment=experiment, run_name=run_name, feature="trackbook.integrations.xgboost.Callback"
-        )
-        self.extra_params = extra_params(params)
+        super().__init__(run=run, experiment=experiment, run_name=run_name, params=params)
         self.model_name = "xgboost"
-
-    @property
-    def run(self) -> Any:
-        """The run this callback logs into (None before training)."""
-        return self.tracking.run
 
     def before_training(self, model: Any) -> Any:
         self.tracking.start(self.model_name)
@@ -78,25 +71,26 @@ class Callback(xgb.callback.TrainingCallback):  # type: ignore[misc]
         return False  # never asks XGBoost to stop
 
     def after_training(self, model: Any) -> Any:
-        extra: dict[str, Any] = {}
-        try:
-            extra["num_boosted_rounds"] = model.num_boosted_rounds()
-        except Exception:  # xgb.cv passes its own container
-            pass
-        attributes = _attributes(model)
-        for key, kind in (("best_iteration", int), ("best_score", float)):
-            if key in attributes:
-                try:
-                    extra[key] = kind(attributes[key])
-                except ValueError:
-                    pass
-        self.tracking.log_final(extra)
+        self.tracking.log_final(training_summary(model))
         self.tracking.end(ExecutionState.COMPLETE)
         return model
 
-    def fail(self) -> None:
-        """End a run this callback started as FAILED (autolog calls it when training raises)."""
-        self.tracking.end(ExecutionState.FAILED)
+
+def training_summary(model: Any) -> dict[str, Any]:
+    """`num_boosted_rounds` and, after early stopping, `best_iteration` and `best_score` of a trained model."""
+    extra: dict[str, Any] = {}
+    try:
+        extra["num_boosted_rounds"] = model.num_boosted_rounds()
+    except Exception:  # xgb.cv passes its own container
+        pass
+    attributes = _attributes(model)
+    for key, kind in (("best_iteration", int), ("best_score", float)):
+        if key in attributes:
+            try:
+                extra[key] = kind(attributes[key])
+            except ValueError:
+                pass
+    return extra
 
 
 def booster_params(model: Any) -> dict[str, Any]:
