@@ -574,3 +574,77 @@ def test_a_quiet_board_refreshes_its_saved_snapshot(tb: Any, monkeypatch: pytest
     assert [p.steps.tolist() for p in snapshot_parts(board)] == [[1]]
     trackbook.end_run()
     board.close()
+
+
+def _followed_store(path: Path) -> tuple[Any, Any, dict[str, int], int]:
+    """A store of three runs with a 3-point `loss` each, and a Feed that has read it and holds every series."""
+    from trackbook.board.feed import Feed
+    from trackbook.store import Batch, Store
+
+    store = Store(path)
+    exp = store.create_experiment("exp", None)
+    ids = {name: store.create_run(exp.id, name).id for name in ("a", "b", "c")}
+    k = store.key_id("loss")
+    store.commit(Batch([x for r in ids.values() for s in range(3) for x in (r, k, s, s, float(s))], {}, {}, []))
+    feed = Feed(Store(path), ["exp"])
+    feed.scan()
+    while feed.pending:
+        feed.load()
+    assert len(feed.held) == 3
+    return store, feed, ids, k
+
+
+def test_a_scan_after_points_reads_only_the_heads_that_moved(tb: Any, store_path: Path) -> None:
+    from trackbook.store import Batch
+
+    store, feed, ids, k = _followed_store(store_path)
+    cursor = feed.cursor
+    store.commit(Batch([ids["b"], k, 3, 3, 9.0], {}, {}, []))
+    assert [h[0] for h in store.series_heads_since(cursor)] == [ids["b"]]  # all the scan reads of the heads
+    delta = feed.scan()
+    assert [r["name"] for r in delta.rows] == ["b"] and delta.rows[0]["last"]["loss"] == [3, 9.0]
+    (part,) = delta.parts
+    assert (part.run, part.mode, part.steps.tolist(), part.values.tolist()) == (ids["b"], "append", [3], [9.0])
+    assert feed.cursor > cursor
+    assert not feed.scan()  # nothing committed since
+
+
+def test_a_scan_sees_points_after_the_run_holding_the_newest_head_was_deleted(tb: Any, store_path: Path) -> None:
+    from trackbook.store import Batch
+
+    store, feed, ids, k = _followed_store(store_path)
+    store.commit(Batch([ids["c"], k, 3, 3, 3.0], {}, {}, []))
+    feed.scan()
+    store.delete_contexts([ids["c"]])
+    store.commit(Batch([ids["a"], k, 3, 3, 7.0], {}, {}, []))
+    delta = feed.scan()
+    assert delta.removed == [ids["c"]]
+    assert [(p.run, p.steps.tolist()) for p in delta.parts] == [(ids["a"], [3])]
+
+
+def test_points_written_without_a_head_number_still_reach_the_board(tb: Any, store_path: Path) -> None:
+    import sqlite3
+
+    _, feed, ids, k = _followed_store(store_path)
+    # What a trackbook of schema 4, still running when the file was migrated, writes: no change number.
+    conn = sqlite3.connect(store_path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO series (run_id, key_id, step, wall_time, value) VALUES (?, ?, 3, 3, 5.0)", (ids["a"], k))
+    conn.execute("UPDATE series_last SET step = 3, wall_time = 3, value = 5.0 WHERE run_id = ? AND key_id = ?",
+                 (ids["a"], k))
+    conn.execute("COMMIT")
+    conn.close()
+    delta = feed.scan()
+    assert [(p.run, p.steps.tolist(), p.values.tolist()) for p in delta.parts] == [(ids["a"], [3], [5.0])]
+
+
+def test_a_run_that_comes_into_a_followed_experiment_brings_its_series(tb: Any, store_path: Path) -> None:
+    from trackbook.store import PIPELINE_RUN, Batch
+
+    store, feed, _, k = _followed_store(store_path)
+    job = store.create_context("job-1", PIPELINE_RUN, state="COMPLETE").id  # not in an experiment yet
+    store.commit(Batch([job, k, 0, 0, 4.0], {}, {}, []))
+    assert not feed.scan().rows
+    store.add_child_contexts(store.experiment("exp").id, [job], adopt_runs=True)
+    delta = feed.scan()
+    assert [r["name"] for r in delta.rows] == ["job-1"] and delta.rows[0]["last"]["loss"] == [0, 4.0]

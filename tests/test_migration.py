@@ -87,3 +87,26 @@ def test_eight_processes_open_an_old_store_and_migrate_it_exactly_once(tmp_path:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("SELECT count(*) FROM context WHERE name = 'race'").fetchone()[0] == 1  # data kept
+
+
+def test_a_schema_4_store_keeps_its_series_heads_and_numbers_new_ones(tmp_path: Path) -> None:
+    from trackbook.board.feed import Feed
+    from trackbook.store import Batch
+
+    path = tmp_path / "four.db"
+    _old_store(path, 4)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("INSERT INTO context (schema_title, experiment_id, name, state, create_time, update_time)"
+                 " VALUES ('system.ExperimentRun', 1, 'r', 'COMPLETE', 0, 0)")
+    conn.execute("INSERT INTO series_key (id, name) VALUES (1, 'loss')")
+    conn.execute("INSERT INTO series VALUES (2, 1, 0, 0, 1.0)")
+    conn.execute("INSERT INTO series_last VALUES (2, 1, 0, 0, 1.0)")
+    conn.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION >= 5
+    assert store.last_values([2]) == [(2, "loss", 0, 0, 1.0)] and store.series_cursor() == 0
+    feed = Feed(store, ["race"])
+    assert feed.scan().rows[0]["last"]["loss"] == [0, 1.0]
+    store.commit(Batch([2, 1, 1, 1, 2.0], {}, {}, []))
+    assert store.series_cursor() == 1
+    assert feed.scan().rows[0]["last"]["loss"] == [1, 2.0]

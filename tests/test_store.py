@@ -204,3 +204,43 @@ def test_every_state_path_writes_state_update_end_and_heartbeat_alike(store_path
     state, update, end, beat = columns()
     assert state == "COMPLETE" and update == end == beat
     assert store.context_by_id(run.id).pid is None
+
+
+def test_series_heads_are_numbered_in_commit_order_and_never_below_a_deleted_one(store_path: Path) -> None:
+    from trackbook.store import Batch
+
+    store = Store(store_path)
+    exp = store.create_experiment("e", None)
+    a, b = (store.create_run(exp.id, name).id for name in ("a", "b"))
+    k = store.key_id("loss")
+    store.commit(Batch([a, k, 0, 0, 1.0, b, k, 0, 0, 1.0], {}, {}, []))
+    cursor = store.series_cursor()
+    assert store.series_heads_since(cursor) == []
+    store.commit(Batch([b, k, 1, 10, 2.0], {}, {}, []))
+    ((run, key, step, wall, value, seq),) = store.series_heads_since(cursor)
+    assert (run, key, step, wall, value) == (b, k, 1, 10, 2.0) and seq > cursor
+    store.delete_contexts([b])  # b held the largest number
+    store.commit(Batch([a, k, 1, 10, 3.0], {}, {}, []))
+    assert [(r, s) for r, _, s, *_ in store.series_heads_since(seq)] == [(a, 1)]
+
+
+def test_the_run_digest_changes_with_every_change_of_a_run_row_but_not_with_points(store_path: Path) -> None:
+    from trackbook.store import Batch
+
+    store = Store(store_path)
+    exp = store.create_experiment("e", None)
+    a = store.create_run(exp.id, "a").id
+    k = store.key_id("loss")
+    digests = [store.run_digest([exp.id])]
+    store.commit(Batch([a, k, 0, 0, 1.0], {}, {}, []))  # points alone
+    assert store.run_digest([exp.id]) == digests[-1]
+    for change in (
+        lambda: store.commit(Batch([], {}, {}, []), heartbeat_runs=[a]),
+        lambda: store.commit(Batch([], {a: {"lr": 0.1}}, {}, [])),
+        lambda: store.commit(Batch([], {}, {}, [(a, "COMPLETE", 5.0)])),
+        lambda: store.create_run(exp.id, "b"),
+        lambda: store.delete_contexts([a]),
+    ):
+        change()
+        digests.append(store.run_digest([exp.id]))
+        assert digests[-1] != digests[-2]

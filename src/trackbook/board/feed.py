@@ -31,6 +31,7 @@ DEFAULT_PX = 800  # chart width (CSS px) assumed until the browser reports its o
 MIN_PX, MAX_PX = 100, 4000
 GROWTH = 8  # a held series is reduced again once it has this many points per pixel
 LIVENESS_EVERY = 1.0  # seconds between checks that RUNNING runs' processes are alive, when nothing changed
+RUNS_EVERY = 1.0  # seconds after which run rows are compared again even when their digest did not change
 READERS = 2  # series read at once, each on its own thread and connection (SQLite scans without the GIL)
 
 
@@ -169,6 +170,9 @@ class Feed:
         self._known_at_start: set[int] | None = None
         self._charts: list[str] = []
         self.seen_version: tuple[int, int] | None = None
+        self.cursor: int | None = None  # the change number of the last series head read (None: none read yet)
+        self._digest: list[tuple[Any, ...]] | None = None  # of the followed runs' rows when last compared
+        self._runs_at = 0.0
         self._liveness_at = 0.0
 
     # -- names -----------------------------------------------------------------------------------------
@@ -254,8 +258,8 @@ class Feed:
         changed = force or version != self.seen_version
         self.seen_version = version
         if changed:
-            touched = self._scan_runs(delta)
-            touched |= self._scan_series(delta)
+            runs_changed, touched, fresh = self._scan_runs(delta, force)
+            touched |= self._scan_series(delta, fresh, runs_changed)
             for rid in sorted(touched):
                 if rid in self.raw:
                     self._emit_row(rid, delta)
@@ -269,10 +273,20 @@ class Feed:
         self.sync_wanted(delta)
         return delta
 
-    def _scan_runs(self, delta: Delta) -> set[int]:
-        """Follow new, changed and removed runs; returns the ids whose rows must be sent again."""
+    def _scan_runs(self, delta: Delta, force: bool = False) -> tuple[bool, set[int], list[int]]:
+        """Follow new, changed and removed runs; returns whether any followed run changed, the ids whose rows
+        must be sent again, and the ids followed from now on (whose series heads have not been read).
+
+        The runs are compared row by row only when their digest changed (or RUNS_EVERY seconds passed): a
+        commit of points alone costs one aggregate query, whatever the number of runs.
+        """
         store = self.store
         self.experiments = dict(store.experiment_names(self.wanted))
+        digest = store.run_digest(list(self.experiments))
+        now = time.monotonic()
+        if digest == self._digest and not force and now - self._runs_at < RUNS_EVERY:
+            return False, set(), []
+        self._digest, self._runs_at = digest, now
         versions = {}
         for vid, name, created, updated, state, host, pid, beat in store.run_versions(list(self.experiments)):
             if self.only is None or name in self.only:
@@ -292,6 +306,7 @@ class Feed:
             self._forget(rid, delta)
             if rid not in versions:
                 delta.removed.append(rid)
+        newly_followed = [rid for rid in versions if rid not in self.versions or rid in gone]
         self.versions = versions
         new_ids = [rid for rid in reread if rid not in self.rows]
         for values in store.run_rows(reread):
@@ -307,14 +322,37 @@ class Feed:
             if fresh:
                 self.selected += fresh
                 delta.selection_changed = True
-        return set(reread)
+        return True, set(reread), newly_followed
 
-    def _scan_series(self, delta: Delta) -> set[int]:
-        """Read the series heads: new keys, rows whose last values moved, tails of held series."""
-        heads: dict[int, dict[int, tuple[int, int, float | None]]] = {}
-        for run_id, kid, step, wall, value in self.store.series_heads(list(self.versions)):
-            heads.setdefault(run_id, {})[kid] = (step, wall, value)
-        new_kids = {kid for h in heads.values() for kid in h if kid not in self.key_names}
+    def _scan_series(self, delta: Delta, fresh: list[int], runs_changed: bool) -> set[int]:
+        """Read the series heads that moved since the last scan, and every head of runs followed from now on:
+        new keys, rows whose last values moved, tails of held series. Returns the runs whose heads moved.
+
+        Every head is read again on the first scan, and after a commit that changed neither a head nor a
+        followed run (lineage, runs not followed, or points from an older trackbook, which numbers no head).
+        """
+        store = self.store
+        rows: list[tuple[Any, ...]] = []
+        if self.cursor is None:
+            self.cursor = store.series_cursor()  # before the heads: one written meanwhile is read again next time
+        else:
+            rows = store.series_heads_since(self.cursor)
+            if rows:
+                self.cursor = int(rows[-1][5])
+        if not rows and not runs_changed:
+            rows = store.series_heads(list(self.versions))
+        elif fresh:
+            rows += store.series_heads(fresh)
+        moved: list[tuple[int, int]] = []
+        for run_id, kid, step, wall, value, *_ in rows:
+            if run_id not in self.versions:
+                continue  # not followed: a run of another experiment, or one the next run scan brings
+            head = (step, wall, value)
+            heads = self.heads.setdefault(run_id, {})
+            if heads.get(kid) != head:
+                heads[kid] = head
+                moved.append((run_id, kid))
+        new_kids = {kid for _, kid in moved if kid not in self.key_names}
         if new_kids:
             self.key_names = self.store.key_names()
             self.key_ids = {v: k for k, v in self.key_names.items()}
@@ -325,20 +363,12 @@ class Feed:
             else:
                 self.keys += names
             delta.keys = names
-        touched = set()
-        for rid, h in heads.items():
-            if self.heads.get(rid) != h:
-                self.heads[rid] = h
-                touched.add(rid)
-        for rid in list(self.heads):
-            if rid not in heads:
-                self.heads.pop(rid)
-                touched.add(rid)
         # Tails of the series the browser holds.
-        for (rid, kid), held in list(self.held.items()):
-            head = self.heads.get(rid, {}).get(kid)
-            if head is None:
+        for rid, kid in moved:
+            held = self.held.get((rid, kid))
+            if held is None:
                 continue
+            head = self.heads[rid][kid]
             if head[0] > held.last or (head[0] == held.last and not _same_point(held, head)):
                 # From the last step sent, inclusive: a point logged again there (an overwrite) replaces it.
                 steps, wall, values = self.store.series_points(rid, kid, start=held.last)
@@ -347,7 +377,7 @@ class Feed:
             elif head[0] < held.last:  # the series was rewritten shorter: send it again whole
                 del self.held[(rid, kid)]
                 delta.drop.append((rid, self.key_names[kid]))
-        return touched
+        return {rid for rid, _ in moved}
 
     def _append(self, rid: int, kid: int, held: Held, steps: np.ndarray, wall: np.ndarray, values: np.ndarray,
                 delta: Delta) -> None:

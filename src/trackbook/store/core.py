@@ -629,12 +629,16 @@ _SERIES_SQL = (
     "SELECT step, wall_time, COALESCE(value, 'nan') FROM series WHERE run_id = ? AND key_id = ? ORDER BY step"
 )
 
+# The last point of a series, with the next change number (above every number held now or deleted before;
+# writers are serialized by BEGIN IMMEDIATE, so numbers grow in commit order; PostgreSQL would use a sequence).
 _LAST_SQL = (
-    "INSERT INTO series_last (run_id, key_id, step, wall_time, value)"
-    " SELECT run_id, key_id, step, wall_time, value FROM series WHERE run_id = ? AND key_id = ?"
+    "INSERT INTO series_last (run_id, key_id, step, wall_time, value, seq)"
+    " SELECT run_id, key_id, step, wall_time, value, (SELECT MAX(n) FROM (SELECT MAX(seq) AS n FROM series_last"
+    " UNION ALL SELECT floor FROM series_seq) AS known) + 1"
+    " FROM series WHERE run_id = ? AND key_id = ?"
     " ORDER BY step DESC LIMIT 1"
     " ON CONFLICT (run_id, key_id) DO UPDATE SET step = excluded.step, wall_time = excluded.wall_time,"
-    " value = excluded.value"
+    " value = excluded.value, seq = excluded.seq"
 )
 
 

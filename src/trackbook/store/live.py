@@ -1,9 +1,12 @@
 """SQL the board uses to follow a store live: what changed since a cursor, series tails and ranges.
 Mixed into `Store` (uses `self.conn`).
 
-The board polls cheaply: `data_version()` says whether anyone committed since the last look, `run_versions`
-lists every followed run with its update time and liveness columns (a few bytes a run), and `series_heads`
-gives the last point of every series; only rows and tails that changed are then read in full.
+The board polls cheaply: `data_version()` says whether anyone committed since the last look, `run_digest`
+whether any followed run changed, `run_versions` lists every followed run with its update time and liveness
+columns (a few bytes a run), and
+`series_heads_since` gives the last points that moved past a cursor (`series_last.seq`, a change number set
+in the transaction that wrote the points); `series_heads` reads every head of some runs (a board's first
+look, runs it starts following). Only rows and tails that changed are then read in full.
 
 Long series are summarised where they lie: `series_buckets` cuts a step range into equal buckets (one per
 pixel column of a chart) and SQLite returns each bucket's minimum, maximum, counts and first and last
@@ -92,6 +95,20 @@ class LiveQueries:
             ).fetchall()
         return out
 
+    def run_digest(self, experiment_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        """A digest of the rows `run_versions` would return, summed in SQL (no row crosses into Python): how
+        many runs, and the sums of their ids, update times, heartbeats, pids and state lengths. A run created or
+        deleted (ids are never reused) or one whose update time, state, owner or heartbeat changed changes it,
+        short of two changes cancelling each other to the last bit."""
+        out: list[tuple[Any, ...]] = []
+        for chunk in chunks(list(experiment_ids)):
+            out.append(self.conn.execute(
+                "SELECT COUNT(*), SUM(id), SUM(update_time), SUM(heartbeat), SUM(pid), SUM(LENGTH(state))"
+                f" FROM context WHERE schema_title IN (?, ?) AND experiment_id IN ({marks(len(chunk))})",
+                (*RUN_TYPES, *chunk),
+            ).fetchone())
+        return out
+
     def run_rows(
         self, run_ids: Sequence[int]
     ) -> list[tuple[int, int, str, float, float, float | None, str | None, str, str, str | None, int | None,
@@ -121,6 +138,19 @@ class LiveQueries:
                 chunk,
             ).fetchall()
         return out
+
+    def series_cursor(self) -> int:
+        """The change number of the last series head written: `series_heads_since` of it returns what comes next.
+        Read it before the heads it covers (a head written in between is then read twice, never missed)."""
+        return int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM series_last").fetchone()[0])
+
+    def series_heads_since(self, cursor: int) -> list[tuple[int, int, int, int, float | None, int]]:
+        """(run_id, key_id, step, wall_ms, value, seq) of every series head written after `cursor`, any run's,
+        in the order written: an index range, however many runs and series the store holds."""
+        return self.conn.execute(
+            "SELECT run_id, key_id, step, wall_time, value, seq FROM series_last WHERE seq > ? ORDER BY seq",
+            (cursor,),
+        ).fetchall()
 
     def series_points(
         self, run_id: int, key_id: int, *, after: int | None = None, start: int | None = None, stop: int | None = None

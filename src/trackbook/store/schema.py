@@ -234,5 +234,17 @@ MIGRATIONS: list[list[str]] = [
             ],
         ),
     ],
+    # 5: a change number on each series' last point, so a live board reads only the heads that moved since
+    # its last look (`seq > cursor`). `series_last` rows go when their run does; the trigger keeps the largest
+    # number they held in `series_seq`, so numbers never go back below what a board has already seen.
+    [
+        "ALTER TABLE series_last ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX series_last_by_seq ON series_last (seq)",
+        "CREATE TABLE series_seq (id INTEGER PRIMARY KEY, floor INTEGER NOT NULL)",
+        "INSERT INTO series_seq (id, floor) VALUES (1, 0)",
+        """CREATE TRIGGER series_last_seq_kept AFTER DELETE ON series_last BEGIN
+            UPDATE series_seq SET floor = OLD.seq WHERE id = 1 AND floor < OLD.seq;
+        END""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
