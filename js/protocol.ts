@@ -46,7 +46,6 @@ export interface Snapshot {
   seq: number;
   experiments: string[];
   wanted: string[] | null;
-  store?: string;
   runs: RunRow[];
   keys: string[];
   charts: string[];

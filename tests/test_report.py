@@ -37,12 +37,13 @@ def _payload(html: str) -> dict:
     return json.loads(m.group(1))
 
 
-def test_report_is_self_contained_and_lists_every_run(tb, tmp_path: Path) -> None:
+def test_report_is_self_contained_and_lists_every_run(tb, store_path: Path, tmp_path: Path) -> None:
     names = _experiment(tb, "a") + _experiment(tb, "b", runs=2)
     out = trackbook.report(tmp_path / "report.html")
     assert out == tmp_path / "report.html"
     html = out.read_text(encoding="utf-8")
     assert not EXTERNAL.search(html), EXTERNAL.search(html)
+    assert str(store_path) not in html and str(tmp_path) not in html  # no local path goes out with a report
     assert "<script src" not in html and "<link" not in html
     state = _payload(html)["state"]
     assert sorted(r["name"] for r in state["runs"]) == sorted(names)

@@ -482,11 +482,13 @@ class Feed:
         return parts
 
     def snapshot(self) -> tuple[dict[str, Any], list[Part]]:
-        """Everything the browser needs, as (JSON header without series, parts of every held series)."""
+        """Everything the browser needs, as (JSON header without series, parts of every held series).
+
+        The store's path is not in it: the header goes into saved notebooks and shared pages, where a local
+        path is neither useful nor anyone else's business (`repr(board)` names the store)."""
         header = {
             "experiments": sorted(self.experiments.values()),
             "wanted": self.wanted,
-            "store": str(self.store.path),
             "runs": list(self.rows.values()),
             "keys": list(self.keys),
             "charts": self.charts(),
