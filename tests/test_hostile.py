@@ -48,7 +48,8 @@ def make_hostile_store(path: Path) -> None:
                               " RETURNING id", (text,)).fetchone()[0]
         for step in range(1, 4):
             conn.execute("INSERT INTO series VALUES (?, ?, ?, ?, ?)", (run_id, key_id, step, int(now * 1000), 0.1))
-        conn.execute("INSERT INTO series_last VALUES (?, ?, 3, ?, 0.1)", (run_id, key_id, int(now * 1000)))
+        conn.execute("INSERT INTO series_last (run_id, key_id, step, wall_time, value) VALUES (?, ?, 3, ?, 0.1)",
+                     (run_id, key_id, int(now * 1000)))
     conn.execute("COMMIT")
     conn.close()
 
