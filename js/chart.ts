@@ -38,8 +38,8 @@ interface Line {
   xs: Float64Array; // x in axis units
   steps: Float64Array;
   t: Float64Array;
-  y: Float32Array;
-  drawY: Float32Array; // smoothed when smoothing is on, else y
+  y: Float64Array;
+  drawY: Float64Array; // smoothed when smoothing is on, else y
 }
 
 interface Cached {
@@ -302,23 +302,25 @@ export class Chart {
       }
     }
     if (!Number.isFinite(lo)) return logY ? [0.1, 10] : [0, 1];
+    // Values travel as float64 when float32 cannot hold them, up to ±1.8e308: keep the padded range finite.
+    const M = Number.MAX_VALUE;
     if (logY) {
-      if (hi <= lo) return [lo / 2, hi * 2];
-      const pad = Math.pow(hi / lo, 0.04);
-      return [lo / pad, hi * pad];
+      if (hi <= lo) return [lo / 2, Math.min(hi * 2, M)];
+      const pad = Math.pow(hi, 0.04) / Math.pow(lo, 0.04);
+      return [lo / pad, Math.min(hi * pad, M)];
     }
     if (hi <= lo) {
       const d = Math.abs(lo) * 0.1 || 1;
-      return [lo - d, hi + d];
+      return [Math.max(lo - d, -M), Math.min(hi + d, M)];
     }
-    const pad = (hi - lo) * 0.04;
-    return [lo - pad, hi + pad];
+    const pad = hi * 0.04 - lo * 0.04;
+    return [Math.max(lo - pad, -M), Math.min(hi + pad, M)];
   }
 
   /** Stroke a series from i0 to i1: a gap at NaN (and at values <= 0 on a log axis), one min/max stroke
    * per pixel column where points are denser than pixels, and a dot for a point with no neighbour to join
    * (a run's first logged step, a point between two gaps). */
-  private trace(ctx: CanvasRenderingContext2D, xs: Float64Array, ys: Float32Array, i0: number, i1: number, logY: boolean): void {
+  private trace(ctx: CanvasRenderingContext2D, xs: Float64Array, ys: Float64Array, i0: number, i1: number, logY: boolean): void {
     const sx = this.sx;
     const sy = this.sy;
     ctx.beginPath();

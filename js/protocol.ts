@@ -29,16 +29,17 @@ export interface PartHeader {
   off: number;
   t0: number;
   full: boolean;
+  f64?: boolean; // values sent as float64 (float32 would show them wrong); absent in older snapshots
 }
 
-/** A decoded series part: steps, wall times (epoch ms) and values. */
+/** A decoded series part: steps, wall times (epoch ms) and values (float64 here, whatever they travelled as). */
 export interface Part {
   run: number;
   key: string;
   mode: "set" | "append" | "range";
   x: Float64Array;
   t: Float64Array;
-  y: Float32Array;
+  y: Float64Array;
   full: boolean;
 }
 
@@ -216,9 +217,15 @@ export function asBytes(buf: unknown): Uint8Array {
   return new Uint8Array(0);
 }
 
+/** Where a part's values start, from its offset: after the steps and wall times, 8-aligned for float64. */
+function valueOffset(n: number, f64: boolean): number {
+  return 8 * n + (f64 ? Math.ceil((4 * n) / 8) * 8 : 4 * n);
+}
+
 /**
- * The parts of a message: for each header, n float64 steps, n float32 seconds after t0, n float32 values.
- * Typed-array views need aligned offsets, so a buffer that arrives unaligned is copied once.
+ * The parts of a message: for each header, n float64 steps, n float32 seconds after t0, n values (float32,
+ * or float64 from the next 8-byte boundary when the header says f64). Typed-array views need aligned
+ * offsets, so a buffer that arrives unaligned is copied once.
  */
 export function unpackParts(headers: PartHeader[], buffer: unknown): Part[] {
   let bytes = asBytes(buffer);
@@ -228,10 +235,15 @@ export function unpackParts(headers: PartHeader[], buffer: unknown): Part[] {
   const out: Part[] = [];
   for (const h of headers ?? []) {
     const n = h.n;
-    if (h.off + 16 * n > bytes.byteLength) throw new Error(`series part for run ${h.run} overruns its buffer`);
+    const f64 = h.f64 === true;
+    const at = valueOffset(n, f64);
+    if (h.off + at + (f64 ? 8 : 4) * n > bytes.byteLength) {
+      throw new Error(`series part for run ${h.run} overruns its buffer`);
+    }
     const x = new Float64Array(ab, base + h.off, n).slice();
     const secs = new Float32Array(ab, base + h.off + 8 * n, n);
-    const y = new Float32Array(ab, base + h.off + 12 * n, n).slice();
+    const y = f64 ? new Float64Array(ab, base + h.off + at, n).slice()
+      : Float64Array.from(new Float32Array(ab, base + h.off + at, n));
     const t = new Float64Array(n);
     for (let i = 0; i < n; i++) t[i] = h.t0 + secs[i] * 1000;
     out.push({ run: h.run, key: String(h.key), mode: h.mode, x, t, y, full: h.full });

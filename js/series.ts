@@ -11,14 +11,14 @@ export interface Detail {
   hi: number;
   x: Float64Array;
   t: Float64Array;
-  y: Float32Array;
+  y: Float64Array;
   full: boolean;
 }
 
 export class Series {
   x: Float64Array;
   t: Float64Array;
-  y: Float32Array;
+  y: Float64Array;
   n: number;
   /** Every stored point is held (else the series was reduced and zooming asks for detail). */
   full: boolean;
@@ -29,7 +29,7 @@ export class Series {
   constructor(readonly run: number, readonly key: string, part?: Part) {
     this.x = part ? part.x : new Float64Array(0);
     this.t = part ? part.t : new Float64Array(0);
-    this.y = part ? part.y : new Float32Array(0);
+    this.y = part ? part.y : new Float64Array(0);
     this.n = this.x.length;
     this.full = part ? part.full : true;
   }
@@ -77,7 +77,7 @@ export class Series {
     if (idx.length === this.n) return;
     this.x = take(this.x.subarray(0, this.n) as Float64Array, idx);
     this.t = take(this.t.subarray(0, this.n) as Float64Array, idx);
-    this.y = take(this.y.subarray(0, this.n) as Float32Array, idx);
+    this.y = take(this.y.subarray(0, this.n) as Float64Array, idx);
     this.n = idx.length;
     this.full = false;
     this.version++;
@@ -92,7 +92,7 @@ export class Series {
    * The points to draw: the held ones, with the detail stretch (if any) replacing those inside it.
    * Arrays are exact-length views or copies.
    */
-  points(): { x: Float64Array; t: Float64Array; y: Float32Array } {
+  points(): { x: Float64Array; t: Float64Array; y: Float64Array } {
     const n = this.n;
     const d = this.detail;
     if (!d) return { x: this.x.subarray(0, n), t: this.t.subarray(0, n), y: this.y.subarray(0, n) };
@@ -103,7 +103,7 @@ export class Series {
     const m = a + d.x.length + (n - b);
     const x = new Float64Array(m);
     const t = new Float64Array(m);
-    const y = new Float32Array(m);
+    const y = new Float64Array(m);
     x.set(this.x.subarray(0, a));
     t.set(this.t.subarray(0, a));
     y.set(this.y.subarray(0, a));
@@ -117,8 +117,8 @@ export class Series {
   }
 }
 
-function grow<T extends Float64Array | Float32Array>(a: T, cap: number, n: number): T {
-  const out = new (a.constructor as { new (n: number): T })(cap);
-  out.set(a.subarray(0, n) as T);
+function grow(a: Float64Array, cap: number, n: number): Float64Array {
+  const out = new Float64Array(cap);
+  out.set(a.subarray(0, n));
   return out;
 }

@@ -3,8 +3,8 @@
  * zero) and weighted by `weight` in [0, 1). NaN points stay NaN and are skipped by the average, so a gap
  * stays a gap and does not poison the rest of the line.
  */
-export function ema(y: ArrayLike<number>, n: number, weight: number): Float32Array {
-  const out = new Float32Array(n);
+export function ema(y: ArrayLike<number>, n: number, weight: number): Float64Array {
+  const out = new Float64Array(n);
   if (weight <= 0) {
     for (let i = 0; i < n; i++) out[i] = y[i];
     return out;

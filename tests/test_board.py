@@ -415,6 +415,32 @@ def test_pack_round_trips_parts() -> None:
     assert math.isnan(back[0].values[1]) and back[1].key == "acc" and back[1].mode == "append"
 
 
+def test_values_float32_would_show_wrong_travel_as_float64(tb: Any) -> None:
+    from trackbook.board.encode import Part
+
+    wide = [1e39, -3.5e38, 1e-40, 123456789.0, 2.0**24 + 1, 5e-39]  # each one alone makes its part float64
+    for v in wide:
+        (h,), data = pack([Part(1, "k", "set", np.array([0, 1, 2]), np.array([0, 1, 2]),
+                                np.array([0.5, v, np.nan]), True)])
+        assert h["f64"] and unpack([h], data)[0].values[1] == v, v
+    ordinary = Part(2, "k", "set", np.arange(1000), np.arange(1000), np.linspace(-1e6, 1e6, 1000), True)
+    (h,), data = pack([ordinary])
+    assert not h["f64"] and len(data) == 16 * 1000  # float32, as before: 4 bytes a value
+    for whole in (2.0**24, 1e10, -3.0 * 2.0**60, 0.0):  # float32 holds these exactly
+        assert not pack([Part(2, "k", "set", np.array([0]), np.array([0]), np.array([whole]), True)])[0][0]["f64"]
+    # Through a board: a run logging values beyond float32's range draws them, not ±inf or 0.
+    trackbook.init(experiment="exp")
+    trackbook.start_run("wide")
+    for s, v in enumerate([1e39, 1e-40, 1e-45, 3.0]):
+        trackbook.log_time_series_metrics({"loss": v}, step=s)
+    trackbook.end_run()
+    board = Board("exp", live=False)
+    (part,) = snapshot_parts(board)
+    assert part.values.tolist() == [1e39, 1e-40, 1e-45, 3.0]
+    assert board._snapshot["series"][0]["f64"] is True
+    board.close()
+
+
 def test_data_is_text_in_the_fallback_and_the_page(tb: Any) -> None:
     trackbook.init(experiment=HOSTILE)
     trackbook.start_run("r<script>alert(1)</script>")

@@ -32,6 +32,23 @@ describe("protocol", () => {
     expect([...p.y]).toEqual([0.5, -1]);
   });
 
+  it("unpacks float64 values exactly, beside float32 parts, from an unaligned buffer", () => {
+    const wide = [1e39, -3.5e38, 1e-40, 123456789, Number.NaN];
+    const { headers, buffer } = pack([
+      { run: 1, key: "k", x: [0, 1, 2, 3, 4], y: wide, f64: true }, // odd n: the values start 4 bytes later
+      { run: 2, key: "k", x: [0, 1], y: [0.25, 2] },
+      { run: 3, key: "k", x: [7], y: [1e300], f64: true },
+    ], 5);
+    const [a, b, c] = unpackParts(headers, buffer);
+    expect(a.y).toBeInstanceOf(Float64Array);
+    expect([...a.y.subarray(0, 4)]).toEqual([1e39, -3.5e38, 1e-40, 123456789]);
+    expect(Number.isNaN(a.y[4])).toBe(true);
+    expect([...a.x]).toEqual([0, 1, 2, 3, 4]);
+    expect([...b.y]).toEqual([0.25, 2]);
+    expect([...c.x, ...c.y]).toEqual([7, 1e300]);
+    expect(() => unpackParts([{ ...headers[2], n: 2 }], buffer)).toThrow(/overruns/);
+  });
+
   it("refuses a header that overruns its buffer", () => {
     const { headers, buffer } = pack([{ run: 1, key: "k", x: [1], y: [1] }]);
     expect(() => unpackParts([{ ...headers[0], n: 5 }], buffer)).toThrow(/overruns/);
