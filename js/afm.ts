@@ -6,6 +6,7 @@
  */
 import { BoardView, type Model } from "./board";
 import type { KernelMessage, Snapshot } from "./protocol";
+import { hideSavedCopy } from "./saved-copy";
 import { BoardStore } from "./store";
 import css from "./styles.css";
 
@@ -72,10 +73,12 @@ export function render({ model, el }: { model: Model; el: HTMLElement }): () => 
     loadTrait(store, model);
   }
   const view = new BoardView(el, model, store);
+  const showCopy = hideSavedCopy(el.ownerDocument, String(model.get("_uid") ?? ""));
   // The kernel stops following the store once every view of a board is gone (its output was cleared).
   model.send({ type: "view", open: true });
   return () => {
     view.destroy();
+    showCopy();
     model.send({ type: "view", open: false });
   };
 }

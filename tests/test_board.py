@@ -394,6 +394,51 @@ def test_an_empty_experiment_says_how_to_log_and_fills_in(tb: Any) -> None:
     board.close()
 
 
+def test_a_notebook_shows_the_board_beside_a_static_copy_it_keeps_up_to_date(
+    tb: Any, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.displaypub import CapturingDisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
+    from traitlets.config import Config
+
+    from trackbook.board import widget
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.setattr(widget, "QUIET", 0.0)
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
+    try:
+        shell.display_pub = CapturingDisplayPublisher()
+        outputs = shell.display_pub.outputs
+        board = Board("later", live=False)
+        Wire(board)
+        display(board)  # what a cell ending in `board` does
+        live, copy = outputs
+        # The widget alone (no text for viewers without widgets: they show the copy), then the copy.
+        assert set(live["data"]) == {"application/vnd.jupyter.widget-view+json"}
+        copy_id = {"display_id": f"trackbook-board-{board._uid}"}
+        assert copy["transient"] == copy_id and not copy["update"]
+        html = copy["data"]["text/html"]
+        assert f'data-trackbook-saved="{board._uid}"' in html and "No runs yet" in html
+        assert "a static copy" in html and str(store_path) not in html
+        trackbook.init(experiment="later")
+        log_run("first", 30, params={"note": HOSTILE})
+        board.refresh()  # sends the new run, then (quiet at once here) brings the copy up to date
+        (update,) = outputs[2:]
+        assert update["update"] and update["transient"] == copy_id
+        html = update["data"]["text/html"]
+        assert ">first<" in html and "<polyline" in html and "No runs yet" not in html
+        assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+        assert update["data"]["text/plain"] == "<trackbook board of later: 1 runs>"
+        board.refresh()
+        assert len(outputs) == 3  # nothing changed: the copy is not sent again
+        board.close()
+    finally:
+        InteractiveShell.clear_instance()
+
+
 def test_values_json_cannot_carry_become_tagged() -> None:
     assert json_value(float("nan")) == {"$f": "NaN"}
     assert json_value(float("-inf")) == {"$f": "-Infinity"}

@@ -16,6 +16,7 @@ from browser_lab import Lab, canvas_ink, cell_text_output, open_notebook, run_ce
 pytestmark = pytest.mark.browser
 HOSTILE = "<img src=x onerror=alert(1)>"
 SECONDS = 1000  # Playwright timeouts are in ms; these are bounds against hangs, not speed checks
+KERNEL_GONE = "() => !window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel"
 
 
 def board_in_cell(page: Any, index: int) -> Any:
@@ -221,6 +222,58 @@ def test_lineage_panel(lab: Lab, page: Any, artifacts: Path) -> None:
     assert panel.is_hidden()
     assert page.dialogs == [], page.dialogs
     assert page.errors == [], page.errors
+
+
+SAVED_CELLS = [
+    "import trackbook\nfrom trackbook.board import widget\nwidget.QUIET = 0.5\n"
+    "trackbook.init(store='saved.db', experiment='saved')\nboard = trackbook.board('saved')\nboard",
+    "for name in ['first', 'second']:\n    trackbook.start_run(name)\n    for s in range(30):\n"
+    "        trackbook.log_time_series_metrics({'loss': 1 / (s + 1)}, step=s)\n    trackbook.end_run()",
+    "import time\ntime.sleep(2)",
+]
+OUTPUTS = (
+    "() => [...document.querySelectorAll('.jp-Cell')[0].querySelectorAll('.jp-OutputArea-child')].map(c =>"
+    " ({shown: getComputedStyle(c).display !== 'none' && c.offsetHeight > 0, text: c.innerText}))"
+)
+
+
+def test_a_saved_board_reopened_without_its_kernel_shows_its_static_copy(lab: Lab, page: Any, artifacts: Path
+                                                                          ) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in SAVED_CELLS]
+    nbformat.write(nb, lab.root / "saved.ipynb")
+    p = page.page
+    open_notebook(p, lab, "saved.ipynb")
+    for i in range(3):  # the board is shown before any run, then training, then a quiet spell
+        run_cell(p, i)
+    board = board_in_cell(p, 0)
+    board.locator("tbody tr[data-run]").nth(1).wait_for(timeout=60 * SECONDS)
+    live, copy = p.evaluate(OUTPUTS)
+    assert live["shown"] and not copy["shown"]  # the live board hides its static copy
+
+    p.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    p.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30 * SECONDS)
+    saved = nbformat.read(lab.root / "saved.ipynb", as_version=4)
+    assert "widgets" not in saved.metadata  # JupyterLab's default: no widget state saved
+    html = saved.cells[0].outputs[1]["data"]["text/html"]
+    assert ">first<" in html and ">second<" in html and "No runs yet" not in html  # brought up to date
+
+    # Reopened later: a new kernel, which has no model for the widget.
+    p.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    p.wait_for_function(KERNEL_GONE, timeout=30 * SECONDS)
+    open_notebook(p, lab, "saved.ipynb")
+    p.locator(".jp-Cell").nth(0).locator(".trackbook-static").wait_for(timeout=30 * SECONDS)
+    p.wait_for_function(  # JupyterLab gives up on the widget once its manager has restored
+        "() => !!document.querySelector('.jp-Cell .jp-OutputArea-output.jupyter-widgets')", timeout=30 * SECONDS)
+    widget_output, copy = p.evaluate(OUTPUTS)
+    assert widget_output["text"] == "Error displaying widget: model not found" and not widget_output["shown"]
+    assert copy["shown"] and "first" in copy["text"] and "a static copy" in copy["text"]
+    static = p.locator(".jp-Cell").nth(0).locator(".trackbook-static")
+    assert static.locator("polyline").count() == 2 and static.locator("tbody tr").count() == 2
+    assert board_in_cell(p, 0).count() == 0
+    p.locator(".jp-Cell").nth(0).screenshot(path=str(artifacts / "board-reopened.png"))
+    assert page.dialogs == [] and page.errors == [], (page.dialogs, page.errors)
 
 
 def test_board_in_notebook_7(lab: Lab, page: Any) -> None:

@@ -1,7 +1,9 @@
 """The board without a kernel: a static fallback with no script, and a self-contained interactive page.
 
-`fallback(...)` is the `text/html` a board's output carries beside the widget: a run table and one inline
-SVG chart per metric, for exported notebooks and viewers without widgets. `page(...)` and `standalone(...)`
+`fallback(...)` is the static board: a run table and one inline SVG chart per metric, with no script.
+`saved_copy(...)` wraps it as the output a notebook shows beside the live widget (for exported notebooks,
+viewers without widgets and notebooks reopened without a kernel; the live view hides it, see
+js/saved-copy.ts). `page(...)` and `standalone(...)`
 give one HTML file holding the built widget.js, its data and a tiny host that plays the kernel's part, so
 the same board runs offline from a file. Everything taken from the store is escaped: it is data, not markup.
 """
@@ -13,6 +15,7 @@ import datetime as _dt
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -95,11 +98,17 @@ def duration(seconds: float | None) -> str:
     return f"{s // 3600}h {s % 3600 // 60:02d}m"
 
 
-def fallback(header: dict[str, Any], parts: Sequence[Part], options: dict[str, Any] | None = None) -> str:
-    """The static board: a run table and an SVG chart per metric, with no script (see the module docstring)."""
+def fallback(
+    header: dict[str, Any], parts: Sequence[Part], options: dict[str, Any] | None = None, *, caption: str = "",
+    attributes: str = "",
+) -> str:
+    """The static board: a run table and an SVG chart per metric, with no script (see the module docstring).
+    `caption` (text) heads it; `attributes` (markup made here, never from the store) go on its root element."""
     runs = sorted(header.get("runs", []), key=lambda r: -r["start"])
-    out = ['<div class="trackbook-static" style="font-family: var(--jp-ui-font-family, sans-serif); '
-           'font-size: 12px; color: var(--jp-ui-font-color1, inherit)">']
+    out = [f'<div class="trackbook-static"{attributes} style="font-family: var(--jp-ui-font-family, sans-serif);'
+           ' font-size: 12px; color: var(--jp-ui-font-color1, inherit)">']
+    if caption:
+        out.append(f'<p style="margin: 4px 0; opacity: 0.75">{escape(caption)}</p>')
     if not runs:
         hint = escape(empty_hint(header.get("wanted")))
         out.append(f'<pre style="padding: 12px; border: 1px dashed #999">{hint}</pre></div>')
@@ -116,6 +125,25 @@ def fallback(header: dict[str, Any], parts: Sequence[Part], options: dict[str, A
     out.append(_table(runs, header.get("charts", [])))
     out.append("</div>")
     return "".join(out)
+
+
+def saved_copy(header: dict[str, Any], parts: Sequence[Part], options: dict[str, Any], uid: str) -> str:
+    """The static copy a notebook keeps beside a live board `uid`: the fallback, marked with the board's uid
+    (a live view of the board hides it) and dated, plus a JupyterLab style rule that hides the widget's own
+    output when it can only say "Error displaying widget" (a notebook reopened without a kernel or saved
+    widget state), so the copy stands in for the board."""
+    if not re.fullmatch(r"[0-9a-f]{1,64}", uid):
+        raise ValueError(f"a board uid is hex digits, got {uid!r}")
+    exps = ", ".join(header.get("experiments") or header.get("wanted") or []) or "no experiment yet"
+    when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    caption = f"trackbook board of {exps} as of {when} (a static copy; the live board needs a running kernel)"
+    marker = f'[data-trackbook-saved="{uid}"]'
+    # JupyterLab marks the output with `jupyter-widgets` only when the widget cannot show ("Error displaying
+    # widget: model not found"); a rendered board's output never has it.
+    rule = (f".jp-OutputArea-child:has(> .jp-OutputArea-output.jupyter-widgets)"
+            f":has(+ .jp-OutputArea-child {marker}) {{ display: none; }}")
+    return f"<style>{rule}</style>" + fallback(header, parts, options, caption=caption,
+                                               attributes=f' data-trackbook-saved="{uid}"')
 
 
 def _table(runs: list[dict[str, Any]], charts: list[str]) -> str:

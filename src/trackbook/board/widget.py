@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 import time
 import uuid
@@ -40,6 +41,7 @@ INITIAL_BUDGET = 0.1  # seconds spent reading series before the board first show
 TICK_BUDGET = 0.15  # seconds of series reading per message while loading
 QUIET = 5.0  # seconds without changes after which the saved snapshot trait is brought up to date
 SNAPSHOT_MAX_BYTES = 2 << 20  # curves kept in that trait at most; beyond, it holds the table only
+COPY_EVERY = 60.0  # seconds between refreshes of the notebook's static copy while the board keeps changing
 
 
 class Board(anywidget.AnyWidget):
@@ -110,6 +112,9 @@ class Board(anywidget.AnyWidget):
         self._views = 0
         self._dormant = False
         self._changed_at = 0.0
+        self._copy_id: str | None = None  # display id of the static copy shown beside the widget, once shown
+        self._copy_stale = False
+        self._copy_at = 0.0
         self._feed.scan(force=True)
         self._feed.load(INITIAL_BUDGET)
         header, parts = self._feed.snapshot()
@@ -196,6 +201,45 @@ class Board(anywidget.AnyWidget):
         where = ", ".join(sorted(feed.experiments.values())) or "no experiments yet"
         return (f"<trackbook.Board {len(feed.rows)} runs ({where}), {len(feed.selected)} selected, "
                 f"charts={feed.charts()!r}, store={str(self._store.path)!r}>")
+
+    def _ipython_display_(self) -> None:
+        """Show the board as two outputs: the live widget, and a static copy of its table and charts under a
+        display id, which the kernel brings up to date after quiet spells (and every COPY_EVERY seconds while
+        the board changes). A saved notebook so holds the latest static board for viewers without the widget
+        (exports, GitHub, JupyterLab reopened without a kernel); a live view hides it (js/saved-copy.ts)."""
+        from IPython.display import display
+
+        bundle = super()._repr_mimebundle_()
+        if bundle is None:
+            return
+        data, metadata = bundle
+        if "google.colab" in sys.modules:  # each output is its own frame there: a copy could not be hidden
+            display(data | {"text/html": self._copy_bundle()["text/html"]}, metadata=metadata, raw=True)
+            return
+        data.pop("text/plain", None)  # viewers without the widget show the copy instead of a repr
+        display(data, metadata=metadata, raw=True)
+        self._copy_id = f"trackbook-board-{self._uid}"
+        display(self._copy_bundle(), raw=True, display_id=self._copy_id)
+        self._copy_stale, self._copy_at = False, time.monotonic()
+
+    def _copy_bundle(self) -> dict[str, str]:
+        from .html import saved_copy
+
+        with self._lock:
+            header, parts = self._feed.snapshot()
+            options = self._options()
+        exps = ", ".join(header["experiments"]) or "no experiment yet"
+        return {"text/html": saved_copy(header, parts, options, self._uid),
+                "text/plain": f"<trackbook board of {exps}: {len(header['runs'])} runs>"}
+
+    def _refresh_copy(self) -> None:
+        """Bring the static copy beside the widget up to date (only once it was shown, only when stale)."""
+        if self._copy_id is None or not self._copy_stale:
+            return
+        from IPython.display import update_display
+
+        self._copy_stale, self._copy_at = False, time.monotonic()
+        update_display(self._copy_bundle(), raw=True, display_id=self._copy_id)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         bundle = super()._repr_mimebundle_(**kwargs)
@@ -329,6 +373,7 @@ class Board(anywidget.AnyWidget):
             if delta or parts:
                 self._send_delta(delta, parts)
                 self._changed_at = time.monotonic()
+                self._copy_stale = True
             if delta.selection_changed:  # after the rows of the runs it names
                 self._set_selection_traits()
             if feed.pending:  # more series to load: come straight back
@@ -336,6 +381,9 @@ class Board(anywidget.AnyWidget):
             elif self._changed_at and time.monotonic() - self._changed_at > QUIET:
                 self._changed_at = 0.0
                 self._refresh_snapshot()
+                self._refresh_copy()
+            elif self._copy_stale and time.monotonic() - self._copy_at > COPY_EVERY:
+                self._refresh_copy()
 
     def _wake(self) -> None:
         """A view opened on a board that slept: bring it up to date with a snapshot under a new seq."""
