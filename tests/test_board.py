@@ -500,6 +500,12 @@ def test_data_is_text_in_the_fallback_and_the_page(tb: Any) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<polyline" in html  # the static chart
     assert data["text/plain"].startswith("<trackbook.Board 1 runs")
+    trackbook.start_run("long")
+    trackbook.log_params({"notes": "x" * 100_000})
+    trackbook.end_run()
+    board.refresh()
+    html = board._repr_mimebundle_()[0]["text/html"]
+    assert f"{'x' * 200}… (100,000 characters)" in html and "x" * 201 not in html  # no 100 kB in the notebook
     page = board.to_html()
     body = page.split('id="trackbook-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in body and "\\u003cimg src=x" in body

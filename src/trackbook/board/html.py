@@ -36,6 +36,7 @@ PALETTE = (
 )
 MAX_ROWS = 100  # rows in the static table (the newest); the rest are counted
 MAX_PARAMS = 12  # param columns in the static table
+MAX_CELL = 200  # characters of a static table cell; longer text is cut with "…" (the live board shows it whole)
 SVG_W, SVG_H, PAD = 640, 200, 36
 
 
@@ -160,13 +161,18 @@ def _table(runs: list[dict[str, Any]], charts: list[str]) -> str:
             f'<span style="color:{color(r["id"])}">&#9632;</span>', escape(r["name"]), escape(r["exp"]),
             escape(r["state"].lower()), escape(_when(r["start"])), escape(duration(end - r["start"])),
             *(escape(fmt(r["last"][k][1])) if k in r["last"] else "" for k in charts),
-            *(escape(fmt(r["params"].get(k))) for k in params),
+            *(escape(_cut(fmt(r["params"].get(k)))) for k in params),
         ]
         rows.append("<tr>" + "".join(f'<td style="padding: 2px 6px">{v}</td>' for v in values) + "</tr>")
     rows.append("</tbody></table>")
     if len(runs) > MAX_ROWS:
         rows.append(f"<p>and {len(runs) - MAX_ROWS} more runs</p>")
     return "".join(rows)
+
+
+def _cut(text: str) -> str:
+    """A cell's text cut to MAX_CELL characters, so a huge param does not bloat the saved notebook."""
+    return text if len(text) <= MAX_CELL else f"{text[:MAX_CELL]}… ({len(text):,} characters)"
 
 
 def _svg_chart(key: str, parts: list[Part], names: dict[int, str]) -> str:
