@@ -741,23 +741,29 @@ class LineageQueries:
                 [*chunk, from_artifact, from_execution, max_hops],
             )
         if max_hops is None:
+            # CROSS JOIN keeps the reached nodes as the outer loop (SQLite does not reorder it; PostgreSQL
+            # plans it like any join): without it SQLite scans every event of the store for a walk of 3 nodes.
             conn.execute(
-                "INSERT INTO lineage_node (node) SELECT -n.execution_id FROM lineage_node l"
-                " JOIN event n ON n.artifact_id = l.node AND n.type = ? WHERE l.node > 0 ON CONFLICT (node) DO NOTHING",
+                "INSERT INTO lineage_node (node) SELECT -n.execution_id FROM lineage_node l CROSS JOIN event n"
+                " WHERE n.artifact_id = l.node AND n.type = ? AND l.node > 0 ON CONFLICT (node) DO NOTHING",
                 (from_artifact,),
             )
+        # Rows in node order, then each execution's events in key order: the graph's order does not depend on
+        # the plan.
         rows = conn.execute(
             "SELECT n.node, a.name, a.display_name, a.schema_title, a.state, a.uri, a.size, a.content_hash,"
-            " a.create_time, a.metadata FROM lineage_node n JOIN artifact a ON a.id = n.node WHERE n.node > 0"
+            " a.create_time, a.metadata FROM lineage_node n CROSS JOIN artifact a WHERE a.id = n.node AND n.node > 0"
+            " ORDER BY n.node"
         ).fetchall()
         rows += conn.execute(
             "SELECT n.node, x.name, x.display_name, x.schema_title, x.state, NULL, NULL, NULL, x.create_time,"
-            " x.metadata FROM lineage_node n JOIN execution x ON x.id = -n.node WHERE n.node < 0"
+            " x.metadata FROM lineage_node n CROSS JOIN execution x WHERE x.id = -n.node AND n.node < 0"
+            " ORDER BY n.node"
         ).fetchall()
         nodes = {r[0]: r for r in rows}
         events = conn.execute(
-            "SELECT v.execution_id, v.artifact_id, v.type, v.path FROM lineage_node n"
-            " JOIN event v ON v.execution_id = -n.node WHERE n.node < 0"
+            "SELECT v.execution_id, v.artifact_id, v.type, v.path FROM lineage_node n CROSS JOIN event v"
+            " WHERE v.execution_id = -n.node AND n.node < 0 ORDER BY n.node, v.artifact_id, v.type"
         ).fetchall()
         return nodes, [e for e in events if e[1] in nodes]
 
