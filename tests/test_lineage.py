@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -546,3 +547,17 @@ def test_a_lookup_never_creates_a_store(tb, tmp_path) -> None:
     with pytest.raises(tb.NotFound, match="there is no store"):
         tb.PipelineJob.get(f"{tmp_path}/nowhere.db#pipelineJobs/job")
     assert {p.name for p in tmp_path.iterdir()} <= {"trackbook.db", "trackbook.db-shm", "trackbook.db-wal"}
+
+
+def test_lineage_leaves_the_garbage_collector_as_it_found_it(tb, graph) -> None:
+    # the walk and the frames pause the collector (their tuples have no cycles); it must come back on, errors too
+    g = tb.lineage(graph["model"])
+    assert len(g.nodes) == 7 and len(g.edges) == 6 and gc.isenabled()
+    with pytest.raises(TypeError, match="lineage\\(\\) takes an Artifact"):
+        tb.lineage("model")
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that paused it keeps it paused
+        assert len(tb.lineage(graph["model"], "upstream").nodes) == 5 and not gc.isenabled()
+    finally:
+        gc.enable()
