@@ -459,6 +459,18 @@ def test_lineage_follows_copies_of_the_same_data(tb, graph, tmp_path) -> None:
     assert labels(tb.lineage(again, "downstream", same_content=False)) == {"raw again"}
 
 
+def test_nodes_without_a_display_name_are_labelled_by_their_id(tb) -> None:
+    data = tb.Artifact.create("system.Dataset", resource_id="named-data", display_name="data")
+    with tb.start_execution(schema_title="system.ContainerExecution", resource_id="unnamed-step") as step:
+        step.assign_input_artifacts([data])
+        step.assign_output_artifacts([tb.Artifact.create("system.Dataset", resource_id="unnamed-data")])
+    g = tb.lineage(data, "downstream")  # named and unnamed nodes in one frame column
+    assert {n["label"] for n in g.to_dict()["nodes"]} == {"data", "unnamed-data", "unnamed-step"}
+    json.dumps(g.to_dict(), allow_nan=False)
+    dot = g.to_dot()
+    assert 'label="unnamed-data\\nsystem.Dataset"' in dot and 'label="unnamed-step\\nsystem.ContainerExecution"' in dot
+
+
 def test_lineage_graph_is_drawable_data(tb, graph) -> None:
     g = tb.lineage(graph["model"])
     drawn = g.to_dict()

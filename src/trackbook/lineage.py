@@ -348,7 +348,7 @@ class LineageGraph:
             nodes.append({
                 "id": row.id,
                 "kind": row.kind,
-                "label": row.display_name or row.resource_id,
+                "label": _label(row),
                 "resource_id": row.resource_id,
                 "schema_title": row.schema_title,
                 "state": row.state,
@@ -378,12 +378,18 @@ class LineageGraph:
         lines = ["digraph lineage {", "  rankdir=LR;"]
         for row in self.nodes.itertuples(index=False):
             shape = "box" if row.kind == "artifact" else "ellipse"
-            label = f"{esc(row.display_name or row.resource_id)}\\n{esc(row.schema_title)}"
+            label = f"{esc(_label(row))}\\n{esc(row.schema_title)}"
             lines.append(f'  "{esc(row.id)}" [shape={shape}, label="{label}"];')
         for e in self.edges.itertuples(index=False):
             lines.append(f'  "{esc(e.source)}" -> "{esc(e.target)}" [label="{e.type}"];')
         lines.append("}")
         return "\n".join(lines)
+
+
+def _label(row: Any) -> str:
+    """A node's display name, or its resource id when it has none (the frame holds NaN or None there)."""
+    name = row.display_name
+    return name if isinstance(name, str) and name else str(row.resource_id)
 
 
 def _pick(items: list[Any], order: list[int]) -> list[Any]:
