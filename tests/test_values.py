@@ -86,7 +86,7 @@ def test_unsupported_values_raise_type_error_naming_key_and_type(run, bad, match
 def test_dict_in_metrics_and_strings_in_series_raise(run) -> None:
     with pytest.raises(TypeError, match="Value for key 'm' is of type dict"):
         run.log_metrics({"m": {"a": 1}})
-    with pytest.raises(TypeError, match="Value for key 's' is of type str but must be one of a number"):
+    with pytest.raises(TypeError, match=r"Value for key 's' is of type str but must be a number$"):
         run.log_time_series_metrics({"s": "high"})
     with pytest.raises(TypeError, match="params must be a dict"):
         run.log_params([("a", 1)])
@@ -162,3 +162,14 @@ def test_the_run_table_reads_non_finite_values_faithfully(tb) -> None:
     df = tb.get_experiment_df()
     assert df["param.p"].tolist() == [math.inf, 2.5] and df["param.q"].tolist() == [1, -math.inf]
     assert math.isnan(df["metric.m"].iloc[0])
+
+
+def test_type_errors_name_the_type_the_caller_passed(run) -> None:
+    # numpy.datetime64 converts to a datetime.date internally; the message must not say "date".
+    when = np.datetime64("2020-01-01")
+    with pytest.raises(TypeError, match=r"^Value for key 's' is of type numpy\.datetime64 but must be a number$"):
+        run.log_time_series_metrics({"s": when})
+    for call in (run.log_params, run.log_metrics):
+        with pytest.raises(TypeError, match=r"^Value for key 'd' is of type numpy\.datetime64 but must be one of "
+                                            r"float, int, str or bool"):
+            call({"d": when})

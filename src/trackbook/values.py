@@ -93,8 +93,20 @@ def _numpy_scalar(value: Any) -> Any:
         return value
 
 
-def _allowed(kind: str) -> str:
-    return "float, int, str or bool (numpy scalars are converted)" if kind != "series" else "a number"
+def _not_allowed(key: str, value: object, kind: str) -> TypeError:
+    """The TypeError for a value of a type that may not be logged as a `kind` value.
+
+    `value` is what the caller passed (before any numpy conversion), so the message names their type.
+    """
+    allowed = "a number" if kind == "series" else "one of float, int, str or bool (numpy scalars are converted)"
+    return TypeError(f"Value for key {key!r} is of type {_type_name(value)} but must be {allowed}")
+
+
+def _type_name(value: object) -> str:
+    """`float`, `list`, ... for builtins; `numpy.datetime64`, `torch.Tensor` for a library's types."""
+    t = type(value)
+    package = t.__module__.partition(".")[0]
+    return t.__name__ if package in ("builtins", "__main__") else f"{package}.{t.__name__}"
 
 
 def scalar(key: str, value: Any, kind: str = "param") -> Scalar:
@@ -106,7 +118,7 @@ def scalar(key: str, value: Any, kind: str = "param") -> Scalar:
         return value
     if t is int:
         return _check_int(key, value)
-    value = _numpy_scalar(value)
+    given, value = value, _numpy_scalar(value)
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, numbers.Integral):
@@ -115,9 +127,7 @@ def scalar(key: str, value: Any, kind: str = "param") -> Scalar:
         return float(value)
     if isinstance(value, str):
         return _check_text(key, str(value))
-    raise TypeError(
-        f"Value for key {key!r} is of type {type(value).__name__} but must be one of {_allowed(kind)}"
-    )
+    raise _not_allowed(key, given, kind)
 
 
 def _check_int(key: str, value: int) -> int:
@@ -139,15 +149,13 @@ def series_value(key: str, value: Any) -> float:
     """Convert one time-series value to float, or raise TypeError."""
     if type(value) is float:
         return value
-    value = _numpy_scalar(value)
+    given, value = value, _numpy_scalar(value)
     if isinstance(value, numbers.Real):  # bool and ints included
         try:
             return float(value)
         except OverflowError:
             raise ValueError(f"Value for key {key!r} is too large to store as a float") from None
-    raise TypeError(
-        f"Value for key {key!r} is of type {type(value).__name__} but must be one of {_allowed('series')}"
-    )
+    raise _not_allowed(key, given, "series")
 
 
 def params(values: object) -> dict[str, Scalar]:
@@ -173,9 +181,7 @@ def metrics(values: object) -> dict[str, Scalar]:
     for key, value in _mapping(values, "metrics").items():
         check_key(key)
         if isinstance(value, Mapping):
-            raise TypeError(
-                f"Value for key {key!r} is of type {type(value).__name__} but must be one of {_allowed('metric')}"
-            )
+            raise _not_allowed(key, value, "metric")
         out[key] = scalar(key, value, "metric")
     return out
 
