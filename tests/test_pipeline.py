@@ -101,6 +101,20 @@ def test_seed_pipeline_loop_runs_with_a_local_template(tb, files) -> None:
     assert [j.job_id for j in vertex_ai.PipelineJob.list()] == list(pipelines.run_name)
 
 
+def test_get_pipeline_df_lists_the_runs_of_one_pipeline(tb, files) -> None:
+    for depth in (4, 5):
+        vertex_ai.PipelineJob(display_name=f"run-{depth}", template_path=xgb_pipeline, pipeline_root=files["root"],
+                              parameter_values={"train_uri": files["train"], "label_uri": files["labels"],
+                                                "model_uri": "model", "max_depth": depth}).submit(experiment="pdf")
+    df = vertex_ai.get_pipeline_df("xgb-pipeline")
+    assert list(df.columns[:2]) == ["pipeline_name", "run_name"] and len(df) == 2
+    assert list(df["param.max_depth"]) == [4, 5] and df["metric.mse"].notna().all()
+    assert (df.pipeline_name == "xgb-pipeline").all() and all(n.startswith("xgb-pipeline-") for n in df.run_name)
+    assert vertex_ai.get_pipeline_df("another-pipeline").empty
+    with pytest.raises(TypeError, match="pipeline must be a str"):
+        vertex_ai.get_pipeline_df(None)  # type: ignore[arg-type]
+
+
 def test_a_job_records_the_vertex_graph(tb, files) -> None:
     job = vertex_ai.PipelineJob(
         "one", template=xgb_pipeline, job_id="my-job", pipeline_root=files["root"],

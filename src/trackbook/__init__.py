@@ -15,7 +15,7 @@ from .exceptions import AlreadyExists, NotFound, StoreError, TrackbookWarning
 from .execution import Execution, start_execution
 from .experiment import Experiment
 from .lineage import lineage
-from .pipeline import Input, Output, PipelineJob, component, log
+from .pipeline import Input, Output, PipelineJob, component, get_pipeline_df, log
 from .report import report
 from .run import ExperimentRun
 from .states import ArtifactState, ExecutionState
@@ -57,7 +57,23 @@ def __getattr__(name: str) -> object:
         from .board.widget import Board
 
         return Board
+    if name in _NOT_LOCAL:
+        raise AttributeError(f"trackbook has no {name}: {_NOT_LOCAL[name]}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_MODELS = ("Vertex saves the model to Cloud Storage and registers it; trackbook stores no model files. Save the "
+           "model yourself and record it with trackbook.Artifact.create('system.Model', uri=PATH) (or "
+           "metadata.schema.system.artifact_schema.Model) as an output of start_execution(...), so lineage shows it")
+_NOT_LOCAL = {  # Vertex AI SDK names a ported script may reach for, and what to do instead
+    "log_model": _MODELS,
+    "save_model": _MODELS,
+    "get_experiment_model": _MODELS,
+    "ExperimentModel": _MODELS,
+    "CustomJob": "cloud training jobs have no local equivalent; run the training in this process",
+    "Model": "Vertex's model registry has no local equivalent; record models as system.Model artifacts",
+    "Endpoint": "endpoints serve models in the cloud; trackbook only tracks experiments",
+}
 
 
 def load_ipython_extension(ipython: object) -> None:
@@ -96,6 +112,7 @@ __all__ = [
     "get_active_run",
     "get_current_experiment",
     "get_experiment_df",
+    "get_pipeline_df",
     "history",
     "init",
     "lineage",
