@@ -157,13 +157,15 @@ def test_chart_reads_another_store_by_path(tb: Any, tmp_path: Path) -> None:
 
 def test_unknown_names_say_what_exists(tb: Any) -> None:
     three_runs(tb)
-    with pytest.raises(ValueError, match=r"no series 'lost' in these runs \(series logged: 'acc', 'loss'\)"):
+    with pytest.raises(ValueError, match=r"^no series 'lost' in experiment 'charts' \(series logged: 'acc', 'loss'\)$"):
         trackbook.chart("lost")
     with pytest.raises(ValueError, match=r"no run 'lr-9' in experiment 'charts' \(runs: 'lr-0', 'lr-1', 'lr-2'\)"):
         trackbook.chart("loss", runs=["lr-0", "lr-9"])
     with pytest.raises(trackbook.NotFound, match=r"Experiment 'nope' not found .*\(experiments: 'charts'\)"):
         trackbook.chart("loss", experiment="nope")
-    with pytest.raises(ValueError, match=r"no series 'lost' in run 'lr-0'"):
+    with pytest.raises(ValueError, match=r"^no series 'lost' in runs 'lr-0', 'lr-1' of experiment 'charts' "):
+        trackbook.chart(["loss", "lost"], runs=["lr-0", "lr-1"])
+    with pytest.raises(ValueError, match=r"^no series 'lost' in run 'lr-0' of experiment 'charts' "):
         trackbook.ExperimentRun("lr-0", "charts").chart("lost")
 
 

@@ -155,8 +155,6 @@ def test_help_explains_each_command(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["ls", "nope"], "trackbook ls: no experiment 'nope' in {store} (experiments: 'baseline', 'tuning')"),
-        (["export", "-e", "nope"], "trackbook export: no experiment 'nope' in {store}"),
         (["export", "--format", "parquet"], "trackbook export: --format parquet needs --output PATH"),
         (["export", "-o", "{tmp}/no-dir/runs.csv"], "trackbook export: Cannot save file into a non-existent directory"),
     ],
@@ -169,6 +167,27 @@ def test_errors_are_one_line_and_exit_1(
     assert code == 1 and out == ""
     assert err.startswith(message.format(store=filled)), err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ls", "nope"], "trackbook ls: no experiment 'nope' in {store} (experiments: 'baseline', 'tuning')\n"),
+        (["export", "-e", "nope"],
+         "trackbook export: no experiment 'nope' in {store} (experiments: 'baseline', 'tuning')\n"),
+        (["report", "{tmp}/r.html", "-e", "nope"],
+         "trackbook report: 404 Experiment 'nope' not found in {store} (experiments: 'tuning', 'baseline')\n"),
+        (["report", "{tmp}/r.html", "-e", "tuning", "--metrics", "loss,lost"],
+         "trackbook report: no series 'lost' in experiment 'tuning' (series logged: 'acc', 'loss')\n"),
+    ],
+)
+def test_unknown_names_are_one_line_and_exit_2(
+    filled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    code, out, err = cli(capsys, *argv, "--store", str(filled))
+    assert (code, out, err) == (2, "", message.format(store=filled))
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_a_missing_store_is_not_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import selection
 from .board.html import color as run_color
 from .reduce import reduce_minmax
 from .session import resolve
@@ -54,16 +55,10 @@ def chart(
     exps = find_experiments(st, experiment)
     names = {e.id: e.name for e in exps}
     rows = st.runs(list(names))
-    where = _describe(exps)
+    where = selection.describe(exps)
     if not rows:
         raise ValueError(f"{where} has no runs yet")
-    if runs is not None:
-        wanted = [runs] if isinstance(runs, str) else list(runs)
-        by_name = {r.name for r in rows}
-        missing = [r for r in wanted if r not in by_name]
-        if missing:
-            raise ValueError(f"no run {missing[0]!r} in {where} (runs: {_listing(sorted(by_name))})")
-        rows = [r for r in rows if r.name in set(wanted)]
+    rows, _ = selection.select(st, rows, where, runs, metrics)
     label = _labels(rows, names)
     title = metrics[0] if len(metrics) == 1 else ", ".join(metrics)
     return _build(st, rows, label, metrics, x=x, width=width, height=height, title=title, subtitle=where)
@@ -82,6 +77,7 @@ def run_chart(
             raise ValueError(f"run {run.name!r} of experiment {run.experiment_name!r} has no series yet")
     else:
         metrics = _metric_list(metric)
+        selection.check_series(run._store, [row], metrics, f"run {row.name!r} of experiment {run.experiment_name!r}")
     return _build(
         run._store, [row], {row.id: _safe(row.name)}, metrics, x=x, width=width, height=height,
         title=row.name, subtitle=f"experiment {run.experiment_name!r}",
@@ -99,12 +95,7 @@ def _build(
         width = max(width // 2, 100)  # two columns of panels share the width
     import altair as alt  # imported on first use: it takes a second, and most sessions never chart
 
-    records, present = _records(st, rows, label, metrics, x, buckets=width)
-    absent = [m for m in metrics if m not in present]
-    if absent:
-        logged = sorted({k for _, k in st.series_keys([r.id for r in rows])})
-        who = f"run {rows[0].name!r}" if len(rows) == 1 else "these runs"
-        raise ValueError(f"no series {absent[0]!r} in {who} (series logged: {_listing(logged)})")
+    records = _records(st, rows, label, metrics, x, buckets=width)
     shown = [_safe(m) for m in metrics]
     drawn = {rec["run"] for rec in records}
     shown_rows = [r for r in rows if label[r.id] in drawn]
@@ -178,17 +169,15 @@ def _svg_bundle(self: Any, include: Any = None, exclude: Any = None) -> dict[str
 
 def _records(
     st: Store, rows: Sequence[Context], label: dict[int, str], metrics: list[str], x: str, buckets: int
-) -> tuple[list[dict[str, Any]], set[str]]:
+) -> list[dict[str, Any]]:
     """One dict per kept point: run, metric, step, wall_time (ISO text), value (None for NaN)."""
     records: list[dict[str, Any]] = []
-    present: set[str] = set()
     for row in rows:
         name = label[row.id]
         for metric in metrics:
             steps, wall, values = st.series(row.id, metric)
             if not len(steps):
                 continue
-            present.add(metric)
             xs = steps.astype(np.float64) if x == "step" else wall.astype(np.float64)
             order = np.argsort(xs, kind="stable")
             _, kept_y, kept_i = reduce_minmax(xs[order], values[order], buckets, extra=order)
@@ -201,7 +190,7 @@ def _records(
                     "wall_time": t,
                     "value": None if v != v else v,  # JSON has no NaN; null breaks the line
                 })
-    return records, present
+    return records
 
 
 # -- helpers -------------------------------------------------------------------------------------------
@@ -236,18 +225,3 @@ def _labels(rows: Sequence[Context], names: dict[int, str]) -> dict[int, str]:
     """Run names as legend labels, prefixed with the experiment when runs of several experiments mix."""
     several = len({r.experiment_id for r in rows}) > 1
     return {r.id: _safe(f"{names[r.experiment_id]}/{r.name}" if several else r.name) for r in rows}
-
-
-def _describe(exps: Sequence[Context]) -> str:
-    if len(exps) == 1:
-        return f"experiment {exps[0].name!r}"
-    if not exps:
-        return "the store"
-    return f"experiments {_listing([e.name for e in exps])}"
-
-
-def _listing(names: Sequence[str], limit: int = 12) -> str:
-    if not names:
-        return "none yet"
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -74,10 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from .exceptions import NotFound, StoreError
+    from .selection import UnknownName
 
     try:
         return int(_COMMANDS[args.command](args) or 0)
-    except (StoreError, NotFound, ValueError, OSError) as exc:
+    except (UnknownName, NotFound) as exc:  # a name on the command line that the store does not have
+        print(f"trackbook {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (StoreError, ValueError, OSError) as exc:
         print(f"trackbook {args.command}: {exc}", file=sys.stderr)
         return 1
 
@@ -102,17 +106,11 @@ def print_listing(store: Any, experiments: list[str] | None = None, file: Any = 
     import datetime as dt
 
     from . import values as _values
+    from .selection import pick
     from .store import live_state
 
     out = file or sys.stdout
-    rows = store.experiments()
-    if experiments:
-        known = {e.name for e in rows}
-        missing = [n for n in experiments if n not in known]
-        if missing:
-            listing = ", ".join(repr(n) for n in sorted(known)) or "none yet"
-            raise ValueError(f"no experiment {missing[0]!r} in {store.path} (experiments: {listing})")
-        rows = [e for e in rows if e.name in set(experiments)]
+    rows = pick(store.experiments(), experiments or None, "experiment", str(store.path))
     if not rows:
         print(f"{store.path}: no experiments yet", file=out)
     for exp in rows:
@@ -138,15 +136,10 @@ def _brief(values: dict[str, Any], limit: int = 4) -> str:
 
 def _export(args: argparse.Namespace) -> int:
     from . import frames
+    from .selection import pick
 
     store = _open(args)
-    experiments = store.experiments()
-    if args.experiment:
-        by_name = {e.name: e for e in experiments}
-        missing = [n for n in args.experiment if n not in by_name]
-        if missing:
-            raise ValueError(f"no experiment {missing[0]!r} in {store.path}")
-        experiments = [by_name[n] for n in args.experiment]
+    experiments = pick(store.experiments(), args.experiment, "experiment", str(store.path))
     names = {e.id: e.name for e in experiments}
     rows = store.runs(list(names))
     if args.history:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import selection
 from .store import Store
 
 MAX_CURVES = 50  # runs whose curves are drawn; the table always lists every run
@@ -28,22 +29,22 @@ def report(
     """Write the board of `experiment` (a name, a list of names, or None for all) to `path` as HTML.
 
     The table lists every run; curves are drawn for every run, up to the newest MAX_CURVES. Returns the
-    path written. Raises ValueError, before doing any work, when `path` cannot be written.
+    path written. Raises ValueError, before writing anything, when `path` cannot be written, for a run
+    name that no run has and for a metric that none of the runs has logged.
     """
     from .board.html import standalone
     from .session import resolve
     from .tracking import find_experiments
 
     target = _writable(path)
-    st, _ = resolve(store)
+    st, writer = resolve(store)
+    writer.flush()  # the checks below read what was logged
     names = [experiment] if isinstance(experiment, str) else experiment
     # NotFound (naming the experiments that exist) for an unknown name; None means every experiment.
     exp_rows = find_experiments(st, names if names is not None else [e.name for e in st.experiments()])
-    run_names = [r.name for r in st.runs([e.id for e in exp_rows])]
-    if isinstance(runs, str):
-        runs = [runs]
-    if runs is not None:
-        run_names = [n for n in run_names if n in set(runs)]
+    # ValueError naming an unknown run, or a metric none of the runs has logged, before anything is written.
+    rows, _ = selection.select(st, st.runs([e.id for e in exp_rows]), selection.describe(exp_rows), runs, metrics)
+    run_names = [r.name for r in rows]
     html = standalone(
         experiment,
         metrics=metrics,

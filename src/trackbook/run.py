@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import frames
 from . import values as _values
-from .exceptions import NotFound
+from .exceptions import AlreadyExists, NotFound
 from .session import resolve, session
 from .states import ExecutionState
 from .store import Context, Store, live_state
@@ -361,6 +361,17 @@ class ExperimentRun:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         state = ExecutionState.FAILED if exc_type is not None else ExecutionState.COMPLETE
         self.end_run(state=state)
+
+
+def check_new_run(experiment: Experiment, run_name: str) -> None:
+    """AlreadyExists when the experiment has a run called `run_name` (checked before anything changes;
+    the store's unique name still decides a race with another process)."""
+    if experiment._store.run(experiment._id, run_name) is not None:
+        raise AlreadyExists(
+            f"409 Context with name '{experiment.name}-{run_name}' already exists: the experiment "
+            f"{experiment.name!r} has a run called {run_name!r}. Use start_run({run_name!r}, resume=True) to "
+            "continue it, or pick another name."
+        )
 
 
 def _experiment_of(experiment: str | Experiment | None, store: str | Store | None) -> Experiment:

@@ -16,7 +16,7 @@ import pandas as pd
 from . import frames
 from . import values as _values
 from .experiment import Experiment, _no_experiment
-from .run import ExperimentRun
+from .run import ExperimentRun, check_new_run
 from .session import resolve, session
 from .states import ExecutionState
 from .store import Store
@@ -76,7 +76,8 @@ def start_run(run: str, *, tensorboard: Any = None, resume: bool = False) -> Exp
     """Start (or with `resume=True` continue) a run of the current experiment and make it active.
 
     An active run is ended COMPLETE first. AlreadyExists when the run exists and resume is False; NotFound
-    when resume is True and it does not exist.
+    when resume is True and it does not exist. A call that fails (these errors, a bad name) leaves the active
+    run as it was.
     """
     experiment = _current_experiment()
     if experiment is None:
@@ -84,10 +85,15 @@ def start_run(run: str, *, tensorboard: Any = None, resume: bool = False) -> Exp
             "No experiment set for this run. Make sure to call aiplatform.init(experiment='my-experiment') "
             "before invoking start_run. "
         )
+    _values.check_name(run, "run name")
+    # Every check comes before the active run is ended, so a bad call changes nothing.
+    if resume:
+        active = ExperimentRun(run, experiment)
+    else:
+        check_new_run(experiment, run)
     if session.run is not None:
         session.run.end_run()
     if resume:
-        active = ExperimentRun(run, experiment)
         active.update_state(ExecutionState.RUNNING)
     else:
         active = ExperimentRun.create(run, experiment=experiment)
@@ -98,6 +104,7 @@ def start_run(run: str, *, tensorboard: Any = None, resume: bool = False) -> Exp
 def end_run(state: Any = ExecutionState.COMPLETE) -> None:
     """End the active run (COMPLETE by default) and make everything it logged durable."""
     run = _active_run("end_run")
+    state = ExecutionState.parse(state)  # a bad state raises here, with the run still active
     try:
         run.end_run(state=state)
     finally:
@@ -159,17 +166,15 @@ def history(
 
     Columns: experiment_name, run_name, metric, step, wall_time, value. `experiment` is a name or a list of
     names (default: the current experiment, or every experiment when none is set); `runs` and `metrics`
-    narrow it down by name.
+    narrow it down by name. ValueError naming an unknown run, or a metric none of the runs has logged.
     """
+    from . import selection
+
     st, writer = resolve(store)
     writer.flush()
     exps = find_experiments(st, experiment)
     names = {e.id: e.name for e in exps}
-    rows = st.runs(list(names))
-    if runs is not None:
-        wanted = {runs} if isinstance(runs, str) else set(runs)
-        rows = [r for r in rows if r.name in wanted]
-    keys = [metrics] if isinstance(metrics, str) else (list(metrics) if metrics is not None else None)
+    rows, keys = selection.select(st, st.runs(list(names)), selection.describe(exps), runs, metrics)
     return frames.history_frame(st, rows, names, keys)
 
 

@@ -1,0 +1,52 @@
+"""The run lifecycle at its edges: bad calls that change nothing, resuming a live run, resource names given
+to the constructors, interrupts and exits."""
+
+from __future__ import annotations
+
+import pytest
+
+import trackbook as vertex_ai
+from trackbook import exceptions
+
+
+def test_end_run_with_a_bad_state_keeps_the_run_active(tb) -> None:
+    vertex_ai.init(experiment="e")
+    run = vertex_ai.start_run("r")
+    with pytest.raises(ValueError, match="'DONE' is not a run state"):
+        vertex_ai.end_run(state="DONE")
+    assert vertex_ai.get_active_run() == run and run.get_state() == "RUNNING"
+    vertex_ai.end_run()
+    assert run.get_state() == "COMPLETE" and vertex_ai.get_active_run() is None
+
+
+@pytest.mark.parametrize(("name", "resume", "error"), [
+    (123, False, TypeError),
+    ("", False, ValueError),
+    ("bad\x00name", False, ValueError),
+    ("taken", False, exceptions.AlreadyExists),
+    ("missing", True, exceptions.NotFound),
+    (None, True, TypeError),
+])
+def test_a_failing_start_run_leaves_the_active_run_alone(tb, name, resume, error) -> None:
+    vertex_ai.init(experiment="e")
+    vertex_ai.start_run("taken")
+    vertex_ai.end_run()
+    active = vertex_ai.start_run("active")
+    vertex_ai.log_time_series_metrics({"loss": 1.0})
+    with pytest.raises(error):
+        vertex_ai.start_run(name, resume=resume)
+    assert vertex_ai.get_active_run() == active and active.get_state() == "RUNNING"
+    vertex_ai.log_time_series_metrics({"loss": 2.0})
+    vertex_ai.end_run()
+    assert active.get_time_series_data_frame().step.tolist() == [1, 2]
+
+
+def test_resuming_the_active_run_itself_continues_it(tb) -> None:
+    vertex_ai.init(experiment="e")
+    vertex_ai.start_run("r")
+    vertex_ai.log_time_series_metrics({"loss": 1.0})
+    again = vertex_ai.start_run("r", resume=True)
+    assert vertex_ai.get_active_run() is again and again.get_state() == "RUNNING"
+    vertex_ai.log_time_series_metrics({"loss": 2.0})
+    vertex_ai.end_run()
+    assert again.get_time_series_data_frame().step.tolist() == [1, 2] and again.get_state() == "COMPLETE"
