@@ -573,3 +573,23 @@ def test_lineage_leaves_the_garbage_collector_as_it_found_it(tb, graph) -> None:
         assert len(tb.lineage(graph["model"], "upstream").nodes) == 5 and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_cycle_is_reported_with_the_contexts_resource_ids(tb) -> None:
+    a, b, c = (tb.Context.create("system.Pipeline", resource_id=f"ctx-{x}") for x in "abc")
+    a.add_context_children([b])
+    b.add_context_children([c])
+    with pytest.raises(ValueError, match=r"^adding context 'ctx-a' as a child of 'ctx-c' would make a cycle "
+                                         r"\('ctx-c' is already below 'ctx-a'\); nothing was added$"):
+        c.add_context_children([a])
+    with pytest.raises(ValueError, match=r"^adding context 'ctx-a' as a child of itself would make a cycle; "
+                                         r"nothing was added$"):
+        a.add_context_children([a])
+    # A run is named by its resource id, <experiment>-<run>, as Context() finds it.
+    tb.init(experiment="exp")
+    run = tb.start_run("r1")
+    tb.Context("exp-r1").add_context_children([a])
+    with pytest.raises(ValueError, match=r"^adding context 'exp-r1' as a child of 'ctx-c' would make a cycle "
+                                         r"\('ctx-c' is already below 'exp-r1'\)"):
+        c.add_context_children([run])
+    assert tb.Context("ctx-c").get_child_contexts() == []

@@ -25,7 +25,7 @@ from .resource import (
     split_name,
 )
 from .session import resolve
-from .store import EXPERIMENT, EXPERIMENT_RUN, Store
+from .store import EXPERIMENT, Store
 from .store import Context as ContextRow
 from .store.lineage import Event as EventRow
 
@@ -34,11 +34,7 @@ __all__ = ["Context", "Event", "LineageSubgraph", "resource_id_of"]
 
 def resource_id_of(st: Store, row: ContextRow) -> str:
     """A context's resource id: `<experiment>-<run>` for an experiment run, its name otherwise."""
-    if row.schema_title == EXPERIMENT_RUN and row.experiment_id:
-        exp = st.context_by_id(row.experiment_id)
-        if exp is not None:
-            return f"{exp.name}-{row.name}"
-    return row.name
+    return st.context_resource_id(row)
 
 
 @dataclass(frozen=True)

@@ -607,9 +607,7 @@ class LineageQueries:
             ancestors = set(_ancestors(conn, [parent_id])) | {parent_id}
             for child in child_ids:
                 if child in ancestors:
-                    raise ValueError(
-                        f"adding context {child} as a child of {parent_id} would make a cycle; nothing was added"
-                    )
+                    raise ValueError(self._cycle_message(child, parent_id))
                 parents = conn.execute(
                     "SELECT COUNT(*) FROM (SELECT parent_id FROM parent_context WHERE child_id = ? AND parent_id <> ?"
                     " UNION SELECT experiment_id FROM context WHERE id = ? AND experiment_id NOT IN (0, ?)) p",
@@ -631,6 +629,28 @@ class LineageQueries:
                         "INSERT INTO parent_context (parent_id, child_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                         (parent_id, child),
                     )
+
+    def _cycle_message(self, child_id: int, parent_id: int) -> str:
+        """Why `child_id` may not go below `parent_id`, naming both by resource id as the user knows them."""
+        def named(context_id: int) -> str:
+            row = self.context_by_id(context_id)
+            return self.context_resource_id(row) if row is not None else str(context_id)
+
+        child, parent = named(child_id), named(parent_id)
+        if child_id == parent_id:
+            return f"adding context {child!r} as a child of itself would make a cycle; nothing was added"
+        return (
+            f"adding context {child!r} as a child of {parent!r} would make a cycle ({parent!r} is already below"
+            f" {child!r}); nothing was added"
+        )
+
+    def context_resource_id(self, row: Context) -> str:
+        """A context's resource id: `<experiment>-<run>` for an experiment run, its name otherwise."""
+        if row.schema_title == EXPERIMENT_RUN and row.experiment_id:
+            exp = self.context_by_id(row.experiment_id)
+            if exp is not None:
+                return f"{exp.name}-{row.name}"
+        return row.name
 
     def descendant_contexts(self, context_ids: Sequence[int]) -> list[int]:
         """The given contexts and all their descendants (through parent links and experiment runs)."""
