@@ -3,9 +3,15 @@ to the constructors, interrupts and exits."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import textwrap
+import warnings
+
 import pytest
 
 import trackbook as vertex_ai
+from support import PYTHON, python_env
 from trackbook import exceptions
 
 
@@ -50,3 +56,45 @@ def test_resuming_the_active_run_itself_continues_it(tb) -> None:
     vertex_ai.log_time_series_metrics({"loss": 2.0})
     vertex_ai.end_run()
     assert again.get_time_series_data_frame().step.tolist() == [1, 2] and again.get_state() == "COMPLETE"
+
+
+OWNER = textwrap.dedent(
+    """
+    import os, sys, trackbook
+    trackbook.init(store=sys.argv[1], experiment="e")
+    trackbook.start_run("r")
+    for v in (1.0, 2.0, 3.0):
+        trackbook.log_time_series_metrics({"loss": v})
+    trackbook.ExperimentRun.create("idle", experiment="e")
+    trackbook.flush()
+    print(os.getpid(), flush=True)
+    sys.stdin.readline()
+    """
+)
+
+
+def test_resuming_a_run_live_in_another_process_warns_once(tb, store_path) -> None:
+    owner = subprocess.Popen([PYTHON, "-c", OWNER, str(store_path)], env=python_env(), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        pid = int(owner.stdout.readline())
+        vertex_ai.init(experiment="e")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run = vertex_ai.start_run("r", resume=True)
+        assert [w.category for w in caught] == [vertex_ai.TrackbookWarning]
+        message = str(caught[0].message)
+        assert f"process {pid} on host {socket.gethostname()!r}" in message
+        assert "automatic steps" in message and "later write of a step wins" in message and "step=" in message
+        assert run.get_state() == "RUNNING"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            vertex_ai.start_run("r", resume=True)  # now this process's own run: no warning
+    finally:
+        owner.kill()
+        owner.wait(timeout=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "idle" is RUNNING with a fresh heartbeat, but its process is gone
+        assert vertex_ai.start_run("idle", resume=True).get_state() == "RUNNING"
+    vertex_ai.end_run()

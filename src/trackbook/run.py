@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 import uuid
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +14,10 @@ import pandas as pd
 
 from . import frames
 from . import values as _values
-from .exceptions import AlreadyExists, NotFound
+from .exceptions import AlreadyExists, NotFound, TrackbookWarning
 from .session import resolve, session
 from .states import ExecutionState
-from .store import Context, Store, live_state
+from .store import HEARTBEAT_TIMEOUT, Context, Store, host_id, live_state, pid_alive
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -372,6 +374,26 @@ def check_new_run(experiment: Experiment, run_name: str) -> None:
             f"{experiment.name!r} has a run called {run_name!r}. Use start_run({run_name!r}, resume=True) to "
             "continue it, or pick another name."
         )
+
+
+def warn_if_live_elsewhere(run: ExperimentRun) -> None:
+    """Warn (TrackbookWarning) when the run is RUNNING for another process that is alive: a fresh heartbeat,
+    and on this host a pid that exists. Both processes may log to it; only their automatic steps clash."""
+    row = run._store.context_by_id(run._id)
+    if row is None or row.state != "RUNNING" or row.pid is None or row.heartbeat is None:
+        return
+    if time.time() - row.heartbeat > HEARTBEAT_TIMEOUT:
+        return
+    if row.host == host_id() and (row.pid == os.getpid() or not pid_alive(row.pid)):
+        return
+    warnings.warn(
+        f"Run {run.name!r} of experiment {run.experiment_name!r} is still RUNNING in process {row.pid} on host "
+        f"{row.host!r} (last heartbeat {time.time() - row.heartbeat:.0f} s ago). If both processes log time "
+        "series with automatic steps, their steps will collide and the later write of a step wins. Pass "
+        "step= to log_time_series_metrics explicitly, or log to another run.",
+        TrackbookWarning,
+        stacklevel=3,
+    )
 
 
 def _experiment_of(experiment: str | Experiment | None, store: str | Store | None) -> Experiment:

@@ -16,7 +16,7 @@ import pandas as pd
 from . import frames
 from . import values as _values
 from .experiment import Experiment, _no_experiment
-from .run import ExperimentRun, check_new_run
+from .run import ExperimentRun, check_new_run, warn_if_live_elsewhere
 from .session import resolve, session
 from .states import ExecutionState
 from .store import Store
@@ -77,7 +77,8 @@ def start_run(run: str, *, tensorboard: Any = None, resume: bool = False) -> Exp
 
     An active run is ended COMPLETE first. AlreadyExists when the run exists and resume is False; NotFound
     when resume is True and it does not exist. A call that fails (these errors, a bad name) leaves the active
-    run as it was.
+    run as it was. Resuming a run that another live process still has RUNNING gives a TrackbookWarning:
+    both may log, but their automatic steps collide.
     """
     experiment = _current_experiment()
     if experiment is None:
@@ -89,6 +90,7 @@ def start_run(run: str, *, tensorboard: Any = None, resume: bool = False) -> Exp
     # Every check comes before the active run is ended, so a bad call changes nothing.
     if resume:
         active = ExperimentRun(run, experiment)
+        warn_if_live_elsewhere(active)
     else:
         check_new_run(experiment, run)
     if session.run is not None:
