@@ -223,3 +223,18 @@ def test_the_command_runs_as_a_program(filled: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "tuning  (2 runs)"
+
+
+@pytest.mark.parametrize("argv", [["ls"], ["export"], ["export", "--history"]])
+def test_a_reader_that_stops_early_ends_the_command_quietly(filled: Path, argv: list[str]) -> None:
+    # As `trackbook export --history | head -1`: the reader is gone before the command writes, so every
+    # write to standard output fails with EPIPE. Exit 141 (128 + SIGPIPE, as cat or seq), no message.
+    child = subprocess.Popen(
+        [PYTHON, "-m", "trackbook.cli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=python_env(TRACKBOOK_STORE=str(filled)),
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the only read end: from here on no one reads
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141, err
+    assert err == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ DESCRIPTION = """\
 trackbook keeps experiments, runs, params, metrics and per-step series in one SQLite file
 (./trackbook.db, or $TRACKBOOK_STORE, or --store PATH). These commands read and share it.
 """
+SIGPIPE_STATUS = 141  # 128 + SIGPIPE (13): what a shell reports when a reader such as `head` leaves early
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
@@ -77,13 +79,31 @@ def main(argv: list[str] | None = None) -> int:
     from .selection import UnknownName
 
     try:
-        return int(_COMMANDS[args.command](args) or 0)
+        code = int(_COMMANDS[args.command](args) or 0)
+        sys.stdout.flush()  # a reader that left early shows here, inside the try, not at interpreter exit
+        return code
+    except BrokenPipeError:  # `trackbook export | head -1`: the reader has all it wanted
+        return _reader_gone()
     except (UnknownName, NotFound) as exc:  # a name on the command line that the store does not have
         print(f"trackbook {args.command}: {exc}", file=sys.stderr)
         return 2
     except (StoreError, ValueError, OSError) as exc:
         print(f"trackbook {args.command}: {exc}", file=sys.stderr)
         return 1
+
+
+def _reader_gone() -> int:
+    """Quietly end a command whose standard output was closed by its reader (Python's "Note on SIGPIPE"):
+    point stdout at /dev/null, so the flush at exit cannot raise again, and exit 141 (128 + SIGPIPE), the
+    status a shell reports for `cat` or `seq` in the same place."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced by an object without a file descriptor
+        return SIGPIPE_STATUS
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+    return SIGPIPE_STATUS
 
 
 def _open(args: argparse.Namespace) -> Any:
