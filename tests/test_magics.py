@@ -143,6 +143,29 @@ def test_an_outer_active_run_is_left_alone_and_active_again_after_the_cell(ip: A
     trackbook.end_run()
 
 
+@pytest.mark.parametrize(("raises", "state"), [(False, "COMPLETE"), (True, "FAILED")])
+def test_runs_the_cell_starts_and_leaves_open_are_ended_and_the_outer_run_comes_back(
+    ip: Any, raises: bool, state: str
+) -> None:
+    outer = trackbook.start_run("outer")
+    cell = "%%track cell\ntrackbook.start_run('started-inside')\ntrackbook.log_metrics({'m': 1})\n"
+    result = run(ip, cell + ("raise RuntimeError('boom')\n" if raises else ""))
+    assert isinstance(result.error_in_exec, RuntimeError) if raises else result.success
+    assert trackbook.get_active_run() == outer
+    runs = runs_of()
+    assert runs["outer"].get_state() == "RUNNING"
+    assert runs["started-inside"].get_state() == state and runs["started-inside"].get_metrics() == {"m": 1}
+    assert runs["cell"].get_state() == "COMPLETE"  # start_run ended it, as it ends any active run
+
+
+def test_an_outer_run_the_cell_ended_is_not_brought_back(ip: Any) -> None:
+    trackbook.start_run("outer")
+    assert run(ip, "%%track cell\ntrackbook.ExperimentRun('outer', 'magic-exp').end_run()\n").success
+    assert trackbook.get_active_run() is None
+    assert runs_of()["outer"].get_state() == "COMPLETE"
+
+
+
 def test_a_cell_that_ends_its_run_itself_keeps_the_state_it_chose(ip: Any) -> None:
     run(ip, "%%track manual\ntrackbook.end_run(state='CANCELLED')\n")
     assert runs_of()["manual"].get_state() == "CANCELLED"

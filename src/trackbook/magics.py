@@ -258,7 +258,8 @@ class TrackMagics(Magics):
         if params:
             run.log_params(params)
 
-        # The cell's run is the active one while it runs; an outer active run is put back afterwards.
+        # The cell's run is the active one while it runs. Afterwards a run the cell started itself
+        # (trackbook.start_run) and left open ends as the cell did, and an outer active run is put back.
         outer = session.run
         session.run = run
         state = ExecutionState.FAILED
@@ -272,10 +273,10 @@ class TrackMagics(Magics):
             state = ExecutionState.CANCELLED
             raise
         finally:
-            if run._id in run._writer.owned:  # unless the cell ended the run itself
-                run.end_run(state=state)
-            if session.run is None or session.run == run:
-                session.run = outer
+            for left in (run, session.run):  # the cell's run, unless the cell ended it, and one it started
+                if left is not None and left != outer and _is_open(left):
+                    left.end_run(state=state)
+            session.run = outer if outer is not None and _is_open(outer) else None
 
     def _compile(self, cell: str, count: int | None) -> tuple[Any, Any]:
         """The cell as IPython would run it: (code for all but a trailing expression, that expression's code).
@@ -301,6 +302,11 @@ class TrackMagics(Magics):
         """The In[n] number of the running cell: its place in the input history."""
         history = self.shell.user_ns.get("In")
         return len(history) - 1 if history and len(history) > 1 else None
+
+
+def _is_open(run: Any) -> bool:
+    """True while this process runs `run` (started or resumed here and not ended yet)."""
+    return run._id in run._writer.owned
 
 
 def _create_run(experiment: Any, base: str) -> Any:
