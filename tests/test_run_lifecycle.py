@@ -98,3 +98,38 @@ def test_resuming_a_run_live_in_another_process_warns_once(tb, store_path) -> No
         warnings.simplefilter("error")  # "idle" is RUNNING with a fresh heartbeat, but its process is gone
         assert vertex_ai.start_run("idle", resume=True).get_state() == "RUNNING"
     vertex_ai.end_run()
+
+
+VERTEX_PREFIX = "projects/p/locations/us-central1/metadataStores/default/contexts/"
+
+
+def test_experiment_and_run_accept_resource_names(tb) -> None:
+    vertex_ai.init(experiment="e1")
+    exp = vertex_ai.Experiment("e1")
+    run = vertex_ai.start_run("r-1")
+    vertex_ai.end_run()
+    assert vertex_ai.Experiment(exp.resource_name) == exp
+    assert vertex_ai.Experiment(VERTEX_PREFIX + "e1") == exp
+    assert vertex_ai.Experiment.get(VERTEX_PREFIX + "e1") == exp
+    for name in (run.resource_name, VERTEX_PREFIX + "e1-r-1", run.resource_id):
+        found = vertex_ai.ExperimentRun(name, "e1")
+        assert found == run and found.name == "r-1" and found.resource_name == run.resource_name
+    assert vertex_ai.ExperimentRun(run.resource_name) == run  # the current experiment
+    assert vertex_ai.start_run(VERTEX_PREFIX + "e1-r-1", resume=True) == run
+    vertex_ai.end_run()
+    vertex_ai.Experiment.create("e2")
+    with pytest.raises(exceptions.NotFound, match="not a run of experiment 'e2'"):
+        vertex_ai.ExperimentRun(run.resource_name, "e2")
+    with pytest.raises(exceptions.NotFound):
+        vertex_ai.Experiment(VERTEX_PREFIX + "nope")
+
+
+def test_a_local_resource_name_finds_its_own_store(tb, tmp_path) -> None:
+    other = tmp_path / "other.db"
+    exp = vertex_ai.Experiment.create("far", store=other)
+    run = vertex_ai.ExperimentRun.create("r", experiment=exp)
+    vertex_ai.init(experiment="near")  # the session's store holds no "far"
+    assert vertex_ai.Experiment(exp.resource_name) == exp
+    assert vertex_ai.ExperimentRun(run.resource_name, "far") == run
+    with pytest.raises(exceptions.NotFound, match="no store at"):
+        vertex_ai.Experiment(f"{tmp_path / 'missing.db'}#contexts/far")

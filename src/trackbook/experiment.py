@@ -10,6 +10,7 @@ import pandas as pd
 from . import frames
 from . import values as _values
 from .exceptions import NotFound
+from .resource import split_name
 from .session import resolve
 from .store import Context, Store
 
@@ -23,7 +24,8 @@ def _no_experiment(method: str) -> str:
 
 
 class Experiment:
-    """An experiment in a store. `Experiment(name)` looks it up and raises NotFound when it is missing."""
+    """An experiment in a store. `Experiment(name)` looks it up and raises NotFound when it is missing; the
+    name may also be a resource name (`resource_name`, or Vertex's `projects/.../contexts/<name>`)."""
 
     def __init__(
         self,
@@ -36,6 +38,12 @@ class Experiment:
     ) -> None:
         st, writer = resolve(store)
         row = st.experiment(experiment_name) if isinstance(experiment_name, str) else None
+        if row is None and isinstance(experiment_name, str):
+            # A resource name: `<store path>#contexts/<name>` (resource_name) or Vertex's `projects/.../contexts/<name>`
+            rid, where = split_name(experiment_name, "contexts", store)
+            if rid != experiment_name:
+                st, writer = resolve(where)
+                row = st.experiment(rid)
         if row is None:
             raise NotFound(f"404 Experiment {experiment_name!r} not found in {st.path}")
         self._bind(st, writer, row)

@@ -15,6 +15,7 @@ import pandas as pd
 from . import frames
 from . import values as _values
 from .exceptions import AlreadyExists, NotFound, TrackbookWarning
+from .resource import split_name
 from .session import resolve, session
 from .states import ExecutionState
 from .store import HEARTBEAT_TIMEOUT, Context, Store, host_id, live_state, pid_alive
@@ -29,7 +30,8 @@ CLASSIFICATION_METRICS = "google.ClassificationMetrics"
 class ExperimentRun:
     """A run of an experiment: its params, summary metrics, time series and state.
 
-    `ExperimentRun(name, experiment)` looks up an existing run (NotFound when missing);
+    `ExperimentRun(name, experiment)` looks up an existing run (NotFound when missing) by its name, its
+    resource id `<experiment>-<run>` or a resource name (`resource_name`, or `projects/.../contexts/<id>`);
     `ExperimentRun.create(name, experiment=...)` makes a new one. As a context manager the run ends
     COMPLETE, or FAILED when the block raises.
     """
@@ -44,8 +46,12 @@ class ExperimentRun:
         credentials: Any = None,
         store: str | Store | None = None,
     ) -> None:
+        if isinstance(run_name, str) and store is None:
+            store = split_name(run_name, "contexts", None)[1]  # a local resource name says which store
         exp = _experiment_of(experiment, store)
         row = exp._store.run(exp._id, run_name) if isinstance(run_name, str) else None
+        if row is None and isinstance(run_name, str):
+            row = _run_by_resource_name(exp, run_name)
         if row is None:
             raise NotFound(f"404 Experiment run {run_name!r} not found in experiment {exp.name!r}")
         self._bind(exp, row)
@@ -394,6 +400,21 @@ def warn_if_live_elsewhere(run: ExperimentRun) -> None:
         TrackbookWarning,
         stacklevel=3,
     )
+
+
+def _run_by_resource_name(experiment: Experiment, name: str) -> Context | None:
+    """The run a resource name (`<store>#contexts/<id>`, `projects/.../contexts/<id>`) or a resource id
+    names; as in Vertex, a run's context id is "<experiment>-<run>". None when `name` is neither."""
+    rid = split_name(name, "contexts", experiment._store)[0]
+    prefix = f"{experiment.name}-"
+    if not rid.startswith(prefix):
+        if rid != name:
+            raise NotFound(
+                f"404 Experiment run {name!r} not found: its context id {rid!r} does not start with "
+                f"{prefix!r}, so it is not a run of experiment {experiment.name!r}"
+            )
+        return None
+    return experiment._store.run(experiment._id, rid[len(prefix):])
 
 
 def _experiment_of(experiment: str | Experiment | None, store: str | Store | None) -> Experiment:
