@@ -133,3 +133,25 @@ def test_a_local_resource_name_finds_its_own_store(tb, tmp_path) -> None:
     assert vertex_ai.ExperimentRun(run.resource_name, "far") == run
     with pytest.raises(exceptions.NotFound, match="no store at"):
         vertex_ai.Experiment(f"{tmp_path / 'missing.db'}#contexts/far")
+
+
+def test_wrong_types_raise_type_errors_naming_the_argument(tb) -> None:
+    vertex_ai.init(experiment="e1")
+    exp = vertex_ai.Experiment("e1")
+    vertex_ai.start_run("r")
+    with pytest.raises(TypeError, match=r"^experiment must be a str .* or None, got Experiment"):
+        vertex_ai.get_experiment_df(exp)
+    with pytest.raises(TypeError, match=r"^experiment_name must be a str \(an experiment name or resource name\), "
+                                        r"got int 123"):
+        vertex_ai.Experiment(123)
+    with pytest.raises(TypeError, match=r"^experiment_name must be a str .*got NoneType"):
+        vertex_ai.Experiment.get(None)
+    with pytest.raises(TypeError, match=r"^run_name must be a str \(a run name, its resource id or resource "
+                                        r"name\), got int 123"):
+        vertex_ai.ExperimentRun(123, "e1")
+    with pytest.raises(TypeError, match=r"^experiment must be an Experiment, a str \(its name or resource name\) "
+                                        r"or None, got int 7"):
+        vertex_ai.ExperimentRun("r", 7)
+    with pytest.raises(TypeError, match=r"^experiment must be an Experiment"):
+        vertex_ai.ExperimentRun.list(experiment=["e1"])
+    assert vertex_ai.get_active_run().get_state() == "RUNNING"

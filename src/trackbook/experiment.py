@@ -36,9 +36,14 @@ class Experiment:
         credentials: Any = None,
         store: str | Store | None = None,
     ) -> None:
+        if not isinstance(experiment_name, str):
+            raise TypeError(
+                "experiment_name must be a str (an experiment name or resource name), got "
+                f"{type(experiment_name).__name__} {experiment_name!r}"
+            )
         st, writer = resolve(store)
-        row = st.experiment(experiment_name) if isinstance(experiment_name, str) else None
-        if row is None and isinstance(experiment_name, str):
+        row = st.experiment(experiment_name)
+        if row is None:
             # A resource name: `<store path>#contexts/<name>` (resource_name) or Vertex's `projects/.../contexts/<name>`
             rid, where = split_name(experiment_name, "contexts", store)
             if rid != experiment_name:

@@ -46,11 +46,16 @@ class ExperimentRun:
         credentials: Any = None,
         store: str | Store | None = None,
     ) -> None:
-        if isinstance(run_name, str) and store is None:
+        if not isinstance(run_name, str):
+            raise TypeError(
+                "run_name must be a str (a run name, its resource id or resource name), got "
+                f"{type(run_name).__name__} {run_name!r}"
+            )
+        if store is None:
             store = split_name(run_name, "contexts", None)[1]  # a local resource name says which store
         exp = _experiment_of(experiment, store)
-        row = exp._store.run(exp._id, run_name) if isinstance(run_name, str) else None
-        if row is None and isinstance(run_name, str):
+        row = exp._store.run(exp._id, run_name)
+        if row is None:
             row = _run_by_resource_name(exp, run_name)
         if row is None:
             raise NotFound(f"404 Experiment run {run_name!r} not found in experiment {exp.name!r}")
@@ -422,6 +427,11 @@ def _experiment_of(experiment: str | Experiment | None, store: str | Store | Non
 
     if isinstance(experiment, Experiment):
         return experiment
+    if experiment is not None and not isinstance(experiment, str):
+        raise TypeError(
+            "experiment must be an Experiment, a str (its name or resource name) or None, got "
+            f"{type(experiment).__name__} {experiment!r}"
+        )
     if experiment is None:
         if session.experiment is None:
             raise ValueError(_no_experiment("use ExperimentRun"))

@@ -154,6 +154,13 @@ def get_experiment_df(experiment: str | None = None, *, include_time_series: boo
         if current is None:
             raise ValueError(_no_experiment("get_experiment_df"))
         return current.get_data_frame(include_time_series=include_time_series)
+    if not isinstance(experiment, str):  # Vertex takes a name only
+        is_experiment = isinstance(experiment, Experiment)
+        hint = "; pass experiment.name or call experiment.get_data_frame()" if is_experiment else ""
+        raise TypeError(
+            "experiment must be a str (an experiment name or resource name) or None, got "
+            f"{type(experiment).__name__}{hint}"
+        )
     return Experiment(experiment).get_data_frame(include_time_series=include_time_series)
 
 
