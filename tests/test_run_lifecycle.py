@@ -3,6 +3,7 @@ to the constructors, interrupts and exits."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import textwrap
@@ -155,3 +156,39 @@ def test_wrong_types_raise_type_errors_naming_the_argument(tb) -> None:
     with pytest.raises(TypeError, match=r"^experiment must be an Experiment"):
         vertex_ai.ExperimentRun.list(experiment=["e1"])
     assert vertex_ai.get_active_run().get_state() == "RUNNING"
+
+
+def test_an_interrupted_with_block_ends_its_run_cancelled(tb) -> None:
+    vertex_ai.init(experiment="e")
+    with pytest.raises(KeyboardInterrupt), vertex_ai.start_run("active"):
+        raise KeyboardInterrupt
+    assert vertex_ai.get_active_run() is None
+    with pytest.raises(KeyboardInterrupt), vertex_ai.ExperimentRun.create("plain", experiment="e"):
+        raise KeyboardInterrupt
+    with pytest.raises(RuntimeError), vertex_ai.start_run("broken"):
+        raise RuntimeError("boom")
+    states = {r.name: r.get_state() for r in vertex_ai.ExperimentRun.list(experiment="e")}
+    assert states == {"active": "CANCELLED", "plain": "CANCELLED", "broken": "FAILED"}
+
+
+INTERRUPTED = textwrap.dedent(
+    """
+    import sys, time, trackbook
+    trackbook.init(store=sys.argv[1], experiment="e")
+    trackbook.start_run("script")
+    trackbook.log_time_series_metrics({"loss": 1.0})
+    print("ready", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_a_script_interrupted_with_ctrl_c_ends_its_run_cancelled(tb, store_path) -> None:
+    proc = subprocess.Popen([PYTHON, "-c", INTERRUPTED, str(store_path)], env=python_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert "KeyboardInterrupt" in err
+    run = vertex_ai.ExperimentRun("script", "e")
+    assert run.get_state() == "CANCELLED" and run.get_time_series_data_frame().loss.tolist() == [1.0]

@@ -33,7 +33,7 @@ class ExperimentRun:
     `ExperimentRun(name, experiment)` looks up an existing run (NotFound when missing) by its name, its
     resource id `<experiment>-<run>` or a resource name (`resource_name`, or `projects/.../contexts/<id>`);
     `ExperimentRun.create(name, experiment=...)` makes a new one. As a context manager the run ends
-    COMPLETE, or FAILED when the block raises.
+    COMPLETE, CANCELLED when the block is interrupted (KeyboardInterrupt), or FAILED when it raises.
     """
 
     def __init__(
@@ -372,8 +372,17 @@ class ExperimentRun:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        state = ExecutionState.FAILED if exc_type is not None else ExecutionState.COMPLETE
-        self.end_run(state=state)
+        self.end_run(state=state_after(exc))
+
+
+def state_after(exc: BaseException | None) -> ExecutionState:
+    """How a run ends when `exc` stops it: COMPLETE when nothing was raised, CANCELLED for an interrupt
+    (Ctrl-C, the kernel's stop button), FAILED for any other exception."""
+    if exc is None:
+        return ExecutionState.COMPLETE
+    if isinstance(exc, KeyboardInterrupt):
+        return ExecutionState.CANCELLED
+    return ExecutionState.FAILED
 
 
 def check_new_run(experiment: Experiment, run_name: str) -> None:

@@ -78,9 +78,15 @@ def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> N
 
 
 def _at_exit() -> None:
-    """End what this process left open: COMPLETE after a clean script, FAILED after an uncaught error,
-    CRASHED when an interactive session ends with a run still open. Then commit everything."""
-    state = "FAILED" if session.uncaught is not None else ("CRASHED" if in_kernel() else "COMPLETE")
+    """End what this process left open: COMPLETE after a clean script, CANCELLED after an uncaught
+    KeyboardInterrupt, FAILED after another uncaught error, CRASHED when an interactive session ends with a
+    run still open. Then commit everything."""
+    from .run import state_after
+
+    if session.uncaught is None and in_kernel():
+        state = "CRASHED"
+    else:
+        state = state_after(session.uncaught).name
     for store, writer in list(session.stores.values()):
         for run_id in sorted(writer.owned):
             writer.put(("state", run_id, (state, _now())))
