@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
 import textwrap
 import warnings
 
@@ -192,3 +193,16 @@ def test_a_script_interrupted_with_ctrl_c_ends_its_run_cancelled(tb, store_path)
     assert "KeyboardInterrupt" in err
     run = vertex_ai.ExperimentRun("script", "e")
     assert run.get_state() == "CANCELLED" and run.get_time_series_data_frame().loss.tolist() == [1.0]
+
+
+@pytest.mark.parametrize(("code", "state"), [
+    (1, "FAILED"), (2, "FAILED"), ("fatal: no data", "FAILED"), (0, "COMPLETE"), (None, "COMPLETE"),
+])
+def test_sys_exit_in_a_with_block_ends_the_run_by_its_code(tb, code, state) -> None:
+    vertex_ai.init(experiment="e")
+    with pytest.raises(SystemExit), vertex_ai.start_run("active"):
+        sys.exit(code)
+    with pytest.raises(SystemExit), vertex_ai.ExperimentRun.create("plain", experiment="e"):
+        sys.exit(code)
+    states = {r.name: r.get_state() for r in vertex_ai.ExperimentRun.list(experiment="e")}
+    assert states == {"active": state, "plain": state} and vertex_ai.get_active_run() is None

@@ -33,7 +33,8 @@ class ExperimentRun:
     `ExperimentRun(name, experiment)` looks up an existing run (NotFound when missing) by its name, its
     resource id `<experiment>-<run>` or a resource name (`resource_name`, or `projects/.../contexts/<id>`);
     `ExperimentRun.create(name, experiment=...)` makes a new one. As a context manager the run ends
-    COMPLETE, CANCELLED when the block is interrupted (KeyboardInterrupt), or FAILED when it raises.
+    COMPLETE (also on sys.exit(0)), CANCELLED when the block is interrupted (KeyboardInterrupt), or FAILED
+    when it raises (a non-zero sys.exit included).
     """
 
     def __init__(
@@ -376,12 +377,15 @@ class ExperimentRun:
 
 
 def state_after(exc: BaseException | None) -> ExecutionState:
-    """How a run ends when `exc` stops it: COMPLETE when nothing was raised, CANCELLED for an interrupt
-    (Ctrl-C, the kernel's stop button), FAILED for any other exception."""
+    """How a run ends when `exc` stops it: COMPLETE when nothing was raised or on sys.exit(0)/sys.exit(),
+    CANCELLED for an interrupt (Ctrl-C, the kernel's stop button), FAILED for any other exception, a
+    non-zero sys.exit included."""
     if exc is None:
         return ExecutionState.COMPLETE
     if isinstance(exc, KeyboardInterrupt):
         return ExecutionState.CANCELLED
+    if isinstance(exc, SystemExit) and exc.code in (None, 0):  # a clean exit; sys.exit("msg") exits 1
+        return ExecutionState.COMPLETE
     return ExecutionState.FAILED
 
 
