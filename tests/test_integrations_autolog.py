@@ -123,6 +123,20 @@ def test_a_failing_fit_raises_as_before_and_its_run_is_failed(auto) -> None:
     assert run.get_state() == "FAILED"
 
 
+def test_an_interrupted_fit_is_cancelled(auto, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    def interrupted(*args: object, **kwargs: object) -> None:  # Ctrl-C while the solver runs
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sklearn.linear_model._logistic._logistic_regression_path", interrupted)
+    x, y = data()
+    with pytest.raises(KeyboardInterrupt):
+        LogisticRegression().fit(x, y)
+    (run,) = runs(auto)
+    assert run.get_state() == "CANCELLED"
+
+
 def test_autolog_records_xgboost_train_and_its_scikit_learn_api(auto) -> None:
     import xgboost as xgb
 

@@ -2,7 +2,7 @@
 
 Vertex's `aiplatform.autolog` semantics: an experiment must be set; each training logs into the active run,
 or into a run of its own named after the model and the time (`LogisticRegression-2026-01-04-16-09-20-86a88`)
-that ends when `fit` returns (COMPLETE) or raises (FAILED). What is recorded:
+that ends when `fit` returns (COMPLETE) or raises (FAILED; CANCELLED when interrupted). What is recorded:
 
 - scikit-learn (every estimator's `fit`): `get_params(deep=True)` as params; training metrics under MLflow's
   names (see `integrations.sklearn`); a later `estimator.score(X, y)` as the metric `eval_score`;
@@ -34,6 +34,7 @@ from types import ModuleType
 from typing import Any
 
 from ..exceptions import TrackbookWarning
+from ..run import state_after
 from ..states import ExecutionState
 from .runs import TrainingRun
 
@@ -195,8 +196,8 @@ def _sklearn_fit(original: Callable[..., Any]) -> Callable[..., Any]:
                 return original(self, *args, **kwargs)
             try:
                 result = original(self, *args, **kwargs)
-            except BaseException:
-                _finish(tracking, ExecutionState.FAILED)
+            except BaseException as exc:
+                _finish(tracking, state_after(exc))
                 raise
             given = _arguments(original, (self, *args), kwargs)
             X, y = given.get("X"), given.get("y")
@@ -306,8 +307,8 @@ def _xgb_train(original: Callable[..., Any]) -> Callable[..., Any]:
             kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _xgb_callback(tracking)]
             try:
                 booster = original(params, dtrain, *args, **kwargs)
-            except BaseException:
-                _finish(tracking, ExecutionState.FAILED)
+            except BaseException as exc:
+                _finish(tracking, state_after(exc))
                 raise
             _finish(tracking, ExecutionState.COMPLETE)
             return booster
@@ -330,8 +331,8 @@ def _xgb_fit(original: Callable[..., Any]) -> Callable[..., Any]:
             _local.xgb = tracking
             try:
                 result = original(self, *args, **kwargs)
-            except BaseException:
-                _finish(tracking, ExecutionState.FAILED)
+            except BaseException as exc:
+                _finish(tracking, state_after(exc))
                 raise
             finally:
                 _local.xgb = None
@@ -395,8 +396,8 @@ def _keras_fit(original: Callable[..., Any]) -> Callable[..., Any]:
             args, kwargs = _with_argument(original, args, kwargs, "callbacks", [*callbacks, Callback(run=tracking.run)])
             try:
                 history = original(self, *args, **kwargs)
-            except BaseException:
-                _finish(tracking, ExecutionState.FAILED)
+            except BaseException as exc:
+                _finish(tracking, state_after(exc))
                 raise
             _finish(tracking, ExecutionState.COMPLETE)
             return history
