@@ -593,3 +593,13 @@ def test_a_cycle_is_reported_with_the_contexts_resource_ids(tb) -> None:
                                          r"\('ctx-c' is already below 'exp-r1'\)"):
         c.add_context_children([run])
     assert tb.Context("ctx-c").get_child_contexts() == []
+
+
+def test_an_eleventh_parent_is_refused_naming_the_context(tb) -> None:
+    child = tb.Context.create("system.Pipeline", resource_id="child-ctx")
+    parents = [tb.Context.create("system.Pipeline", resource_id=f"parent-{i}") for i in range(11)]
+    for parent in parents[:10]:
+        parent.add_context_children([child])
+    with pytest.raises(ValueError, match=r"^context 'child-ctx' already has 10 parents; at most 10 are allowed; "
+                                         r"nothing was added$"):
+        parents[10].add_context_children([child])

@@ -615,7 +615,8 @@ class LineageQueries:
                 ).fetchone()[0]
                 if parents >= MAX_PARENTS:
                     raise ValueError(
-                        f"context {child} already has {parents} parents; at most {MAX_PARENTS} are allowed"
+                        f"context {self._named(child)!r} already has {parents} parents; at most {MAX_PARENTS} are"
+                        " allowed; nothing was added"
                     )
             for child in child_ids:
                 adopted = 0
@@ -632,17 +633,18 @@ class LineageQueries:
 
     def _cycle_message(self, child_id: int, parent_id: int) -> str:
         """Why `child_id` may not go below `parent_id`, naming both by resource id as the user knows them."""
-        def named(context_id: int) -> str:
-            row = self.context_by_id(context_id)
-            return self.context_resource_id(row) if row is not None else str(context_id)
-
-        child, parent = named(child_id), named(parent_id)
+        child, parent = self._named(child_id), self._named(parent_id)
         if child_id == parent_id:
             return f"adding context {child!r} as a child of itself would make a cycle; nothing was added"
         return (
             f"adding context {child!r} as a child of {parent!r} would make a cycle ({parent!r} is already below"
             f" {child!r}); nothing was added"
         )
+
+    def _named(self, context_id: int) -> str:
+        """A context's resource id for a message (its integer id when the row is gone)."""
+        row = self.context_by_id(context_id)
+        return self.context_resource_id(row) if row is not None else str(context_id)
 
     def context_resource_id(self, row: Context) -> str:
         """A context's resource id: `<experiment>-<run>` for an experiment run, its name otherwise."""
