@@ -15,6 +15,7 @@ export interface RunRow {
   start: number; // epoch seconds
   end: number | null;
   updated: number;
+  seen?: number | null; // last sign of life: the latest heartbeat or logged point (epoch seconds)
   params: Record<string, Value>;
   metrics: Record<string, Value>;
   last: Record<string, [number, Value]>; // series key -> [step, value]
