@@ -21,9 +21,9 @@ function trimExp(s: string): string {
   return `${mant}e${Number(e)}`;
 }
 
-/** A signed difference against the baseline: "+0.012", "-3", "±0". */
+/** A signed difference against the baseline: "+0.012", "-3", or "=" for the same value. */
 export function formatDelta(d: number): string {
-  if (d === 0) return "±0";
+  if (d === 0) return "=";
   const s = formatValue(Math.abs(d));
   return (d > 0 ? "+" : "-") + s;
 }

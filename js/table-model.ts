@@ -22,8 +22,9 @@ const BASE: Column[] = [
   { id: "duration", kind: "duration", key: "", label: "duration", group: "run" },
 ];
 
-/** Every column the runs call for: the run's own, then the last value of each series, summary metrics and
- * params, each group in order of first appearance. */
+/** Every column the runs call for: the run's name, experiment and state, then the results (the last value
+ * of each series, then summary metrics), when it started and how long it took, then the params that explain
+ * the results; each group in order of first appearance. Results come first so they fit a notebook's width. */
 export function columnsFor(runs: Iterable<RunRow>, seriesKeys: string[] = []): Column[] {
   const params: string[] = [];
   const metrics: string[] = [];
@@ -34,18 +35,35 @@ export function columnsFor(runs: Iterable<RunRow>, seriesKeys: string[] = []): C
     for (const k of Object.keys(r.metrics)) if (!seen.m.has(k)) (seen.m.add(k), metrics.push(k));
     for (const k of Object.keys(r.last)) if (!seen.l.has(k)) (seen.l.add(k), last.push(k));
   }
-  // Results first (what a notebook's width shows), then the params that explain them.
   return [
-    ...BASE,
+    ...BASE.slice(0, 3),
     ...last.map((k): Column => ({ id: `s:${k}`, kind: "last", key: k, label: k, group: "last" })),
     ...metrics.map((k): Column => ({ id: `m:${k}`, kind: "metric", key: k, label: k, group: "metric" })),
+    ...BASE.slice(3),
     ...params.map((k): Column => ({ id: `p:${k}`, kind: "param", key: k, label: k, group: "param" })),
   ];
 }
 
-/** Seconds a run has lasted: to its end, or to `now` while it runs. */
+/** Columns hidden unless the user asks for them: the experiment while every run is in the same one. */
+export function autoHidden(runs: Iterable<RunRow>): Set<string> {
+  const exps = new Set<string>();
+  for (const r of runs) {
+    exps.add(r.exp);
+    if (exps.size > 1) return new Set();
+  }
+  return new Set(["exp"]);
+}
+
+/** Whether a first click on a column's header sorts it descending: numbers and times biggest/newest first;
+ * names A to Z; states running, failed and crashed before complete. */
+export function sortsDescFirst(col: Column): boolean {
+  return col.kind !== "name" && col.kind !== "exp" && col.kind !== "state";
+}
+
+/** Seconds a run has lasted: to its end, to `now` while it runs, else (crashed, never ended) to its last sign
+ * of life: its last heartbeat or logged point (`seen`), or its last update. */
 export function durationOf(run: RunRow, now: number): number | null {
-  const end = run.end ?? (run.state === "RUNNING" ? now : run.updated);
+  const end = run.end ?? (run.state === "RUNNING" ? now : Math.max(run.updated, run.seen ?? -Infinity));
   return end >= run.start ? end - run.start : null;
 }
 
@@ -71,8 +89,9 @@ export function cellValue(run: RunRow, col: Column, now: number): Value | undefi
   }
 }
 
+// Ascending: what needs a look first (live, then broken), what is done last.
 const STATE_RANK: Record<string, number> = {
-  RUNNING: 0, NEW: 1, FAILED: 2, CRASHED: 3, CANCELLED: 4, COMPLETE: 5,
+  RUNNING: 0, FAILED: 1, CRASHED: 2, NEW: 3, CANCELLED: 4, CACHED: 5, COMPLETE: 6,
 };
 
 function rankOf(v: Value): number {
@@ -125,10 +144,133 @@ export function searchText(run: RunRow): string {
   return parts.join("\n").toLowerCase();
 }
 
-/** Whether a run matches a filter: every whitespace-separated term is a substring of its search text. */
-export function matchesFilter(run: RunRow, filter: string, text = searchText(run)): boolean {
-  const terms = filter.toLowerCase().split(/\s+/).filter(Boolean);
-  return terms.every((t) => text.includes(t));
+export type FilterOp = "=" | "!=" | ">" | "<" | ">=" | "<=" | "~";
+
+/** One term of a filter: a bare word (substring of the search text) or `key op value`; `not` from a leading -. */
+export interface FilterTerm {
+  not: boolean;
+  word?: string;
+  key?: string;
+  op?: FilterOp;
+  value?: string;
+}
+
+const COMPARISON = /^([^\s<>=!~"]+)(>=|<=|!=|=|>|<|~)(.*)$/;
+
+/** A filter's terms. Terms are separated by spaces; a value may be quoted ("my run"); a term that is not
+ * complete yet (`lr>` while typing) is left out. */
+export function parseFilter(filter: string): FilterTerm[] {
+  const terms: FilterTerm[] = [];
+  for (let raw of filter.match(/(?:[^\s"]+|"[^"]*"?)+/g) ?? []) {
+    let not = false;
+    if (raw.length > 1 && raw.startsWith("-")) {
+      not = true;
+      raw = raw.slice(1);
+    }
+    const m = COMPARISON.exec(raw);
+    if (m) {
+      const value = unquote(m[3]);
+      if (value !== "") terms.push({ not, key: m[1], op: m[2] as FilterOp, value });
+      continue;
+    }
+    const word = unquote(raw).toLowerCase();
+    if (word !== "") terms.push({ not, word });
+  }
+  return terms;
+}
+
+function unquote(s: string): string {
+  return s.replace(/"/g, "");
+}
+
+/** The value a filter key names in a run: a param, else the last value of a series, else a summary metric,
+ * else the run's name, experiment or state; exact key first, then ignoring case. */
+export function filterValue(run: RunRow, key: string): Value | undefined {
+  const own: Record<string, Value> = { name: run.name, exp: run.exp, experiment: run.exp, state: run.state };
+  const lookups: ((k: string) => Value | undefined)[] = [
+    (k) => (k in run.params ? run.params[k] : undefined),
+    (k) => (k in run.last ? run.last[k][1] : undefined),
+    (k) => (k in run.metrics ? run.metrics[k] : undefined),
+    (k) => (k in own ? own[k] : undefined),
+  ];
+  for (const look of lookups) {
+    const v = look(key);
+    if (v !== undefined) return v;
+  }
+  const lower = key.toLowerCase();
+  for (const look of lookups) {
+    for (const k of [...Object.keys(run.params), ...Object.keys(run.last), ...Object.keys(run.metrics)]) {
+      if (k.toLowerCase() === lower) {
+        const v = look(k);
+        if (v !== undefined) return v;
+      }
+    }
+  }
+  return own[lower];
+}
+
+function asNumber(text: string): number | null {
+  const t = text.trim().toLowerCase();
+  if (t === "nan") return NaN;
+  if (t === "inf" || t === "+inf" || t === "infinity") return Infinity;
+  if (t === "-inf" || t === "-infinity") return -Infinity;
+  if (t === "" || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return null;
+  return Number(t);
+}
+
+/** Whether one `key op value` term holds for a value (false when the run has no value for the key):
+ * numbers compare numerically, other values as text ignoring case; `~` is "contains". */
+export function compareTerm(v: Value | undefined, op: FilterOp, text: string): boolean {
+  if (v === undefined || v === null) return false;
+  const num = typeof v === "bigint" ? Number(v) : v;
+  const target = asNumber(text);
+  let c: number;
+  if (typeof num === "number" && target !== null) {
+    if (Number.isNaN(num) || Number.isNaN(target)) {
+      const same = Number.isNaN(num) && Number.isNaN(target);
+      return op === "=" ? same : op === "!=" ? !same : false;
+    }
+    c = num < target ? -1 : num > target ? 1 : 0;
+  } else {
+    const s = String(v).toLowerCase();
+    const t = text.toLowerCase();
+    if (op === "~") return s.includes(t);
+    c = op === "=" || op === "!=" ? (s === t ? 0 : 1) : collator.compare(s, t);
+  }
+  switch (op) {
+    case "=":
+      return c === 0;
+    case "!=":
+      return c !== 0;
+    case ">":
+      return c > 0;
+    case "<":
+      return c < 0;
+    case ">=":
+      return c >= 0;
+    case "<=":
+      return c <= 0;
+    case "~":
+      return String(v).toLowerCase().includes(text.toLowerCase());
+  }
+}
+
+/** Whether a run matches a filter (a string, or its parsed terms): every term holds. Bare words are
+ * substrings of the name, experiment, state or a param's key=value; `key=v`, `key!=v`, `key>v`, `key<v`,
+ * `key>=v`, `key<=v` and `key~v` compare a param, a series' last value or a metric; a leading - negates. */
+export function matchesFilter(run: RunRow, filter: string | FilterTerm[], text?: string): boolean {
+  const terms = typeof filter === "string" ? parseFilter(filter) : filter;
+  for (const t of terms) {
+    let ok: boolean;
+    if (t.word !== undefined) {
+      text ??= searchText(run);
+      ok = text.includes(t.word);
+    } else {
+      ok = compareTerm(filterValue(run, t.key as string), t.op as FilterOp, t.value as string);
+    }
+    if (ok === t.not) return false;
+  }
+  return true;
 }
 
 function same(a: Value | undefined, b: Value | undefined): boolean {

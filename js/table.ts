@@ -14,14 +14,17 @@ import type { RunRow } from "./protocol";
 import type { BoardStore, Change } from "./store";
 import {
   type Column,
+  autoHidden,
   cellValue,
   columnsFor,
   deltaOf,
   differingParams,
   durationOf,
   matchesFilter,
+  parseFilter,
   searchText,
   sortRuns,
+  sortsDescFirst,
 } from "./table-model";
 
 export interface TableView {
@@ -29,10 +32,18 @@ export interface TableView {
   desc: boolean;
   filter: string;
   hidden: string[];
+  /** Columns shown although hidden by default (the experiment column of a one-experiment board). */
+  shown?: string[];
   diff: boolean;
 }
 
 export const DEFAULT_VIEW: TableView = { sort: "start", desc: true, filter: "", hidden: [], diff: false };
+
+/** The filter syntax, as the filter box's tooltip tells it (docs/board.md says the same). */
+export const FILTER_HELP =
+  "words match the name, experiment, state or a param (key=value);\n" +
+  "key=v, key!=v, key>v, key<v, key>=v, key<=v compare a param or a metric's last value\n" +
+  "(numbers numerically, text ignoring case); key~v: contains; -term: not; quote values with spaces";
 
 export interface TableHost {
   store: BoardStore;
@@ -76,6 +87,8 @@ export class RunTable {
   private diffBox: HTMLInputElement;
   private status: HTMLElement;
   private menuBody: HTMLElement;
+  private menuSummary: HTMLElement;
+  private menuBoxes = new Map<string, HTMLInputElement>();
   private allBox: HTMLInputElement;
   private columns: Column[] = [];
   private colSig = "";
@@ -105,7 +118,8 @@ export class RunTable {
     this.filterInput = document.createElement("input");
     this.filterInput.type = "search";
     this.filterInput.className = "tb-filter";
-    this.filterInput.placeholder = "filter runs (name, state, lr=0.1 …)";
+    this.filterInput.placeholder = "filter: name, lr=0.1, loss<0.5, -failed …";
+    this.filterInput.title = FILTER_HELP;
     this.filterInput.setAttribute("aria-label", "filter runs");
     this.filterInput.value = host.view().filter;
     this.filterInput.addEventListener("input", () => {
@@ -114,11 +128,11 @@ export class RunTable {
     });
     const menu = document.createElement("details");
     menu.className = "tb-menu";
-    const summary = document.createElement("summary");
-    summary.textContent = "columns";
+    this.menuSummary = document.createElement("summary");
+    this.menuSummary.textContent = "columns";
     this.menuBody = document.createElement("div");
     this.menuBody.className = "tb-menu-body";
-    menu.append(summary, this.menuBody);
+    menu.append(this.menuSummary, this.menuBody);
     const diffLabel = document.createElement("label");
     diffLabel.className = "tb-check";
     this.diffBox = document.createElement("input");
@@ -141,6 +155,7 @@ export class RunTable {
     this.bottomPad = spacer();
     this.table = document.createElement("table");
     this.table.className = `tb-table ${this.uid}`;
+    this.table.style.setProperty("--tb-lead-width", `${LEAD_WIDTH}px`); // where the sticky name column sits
     this.thead = document.createElement("thead");
     this.tbody = document.createElement("tbody");
     this.table.append(this.thead, this.tbody);
@@ -267,7 +282,7 @@ export class RunTable {
       else if (col.kind === "start") text = formatWhen(run.start, now);
       else if (col.kind === "duration") text = "00h 00m";
       else text = formatValue(cellValue(run, col, now));
-      const extra = col.kind === "metric" || col.kind === "last" ? 9 : col.kind === "state" ? 3 : 0; // delta, badge
+      const extra = col.kind === "metric" || col.kind === "last" ? 9 : col.kind === "state" ? 1 : 0; // delta, badge
       if (col.group !== "run") {
         const v = cellValue(run, col, now);
         if (v !== undefined) {
@@ -276,7 +291,8 @@ export class RunTable {
         }
       }
       const min = col.kind === "name" ? 90 : 48;
-      const w = Math.min(280, Math.max(min, Math.ceil((text.length + extra) * 7.6 + 24)));
+      const max = col.kind === "name" ? 220 : 280; // the name stays in view on scroll: it must leave room
+      const w = Math.min(max, Math.max(min, Math.ceil((text.length + extra) * 7.6 + 24)));
       if (w > (this.widths.get(col.id) ?? 0)) this.widths.set(col.id, w);
     }
   }
@@ -294,6 +310,7 @@ export class RunTable {
       const th = document.createElement("th");
       th.scope = "col";
       th.dataset.col = col.id;
+      if (col.kind === "name") th.className = "tb-namecol";
       const labelWidth = Math.min(280, col.label.length * 7.5 + 30);
       const width = Math.max(this.widths.get(col.id) ?? 48, labelWidth);
       this.widths.set(col.id, width);
@@ -312,7 +329,7 @@ export class RunTable {
       btn.title = `sort by ${col.label}`;
       btn.addEventListener("click", () => {
         const v = this.host.view();
-        const desc = v.sort === col.id ? !v.desc : col.kind !== "name" && col.kind !== "exp";
+        const desc = v.sort === col.id ? !v.desc : sortsDescFirst(col);
         this.host.setView({ sort: col.id, desc });
         this.sortNow();
       });
@@ -324,22 +341,37 @@ export class RunTable {
   }
 
   private buildMenu(): void {
-    const hidden = new Set(this.host.view().hidden);
     this.menuBody.replaceChildren();
+    this.menuBoxes.clear();
+    const all = document.createElement("button");
+    all.type = "button";
+    all.className = "tb-show-all";
+    all.textContent = "show all";
+    all.title = "show every column (and turn off differences only)";
+    all.addEventListener("click", () => {
+      this.diffBox.checked = false;
+      this.host.setView({ hidden: [], shown: [...autoHidden(this.host.store.runs.values())], diff: false });
+      this.applyHiding();
+    });
+    this.menuBody.append(all);
     for (const col of this.columns) {
       if (col.kind === "name") continue;
       const label = document.createElement("label");
       label.className = "tb-check";
       const box = document.createElement("input");
       box.type = "checkbox";
-      box.checked = !hidden.has(col.id);
       box.addEventListener("change", () => {
-        const h = new Set(this.host.view().hidden);
-        if (box.checked) h.delete(col.id);
-        else h.add(col.id);
-        this.host.setView({ hidden: [...h] });
+        const v = this.host.view();
+        const h = new Set(v.hidden);
+        const shown = new Set(v.shown ?? []);
+        if (box.checked) (h.delete(col.id), shown.add(col.id));
+        else (h.add(col.id), shown.delete(col.id));
+        // `shown` only matters for columns hidden by default: keep the saved view small
+        const auto = autoHidden(this.host.store.runs.values());
+        this.host.setView({ hidden: [...h], shown: [...shown].filter((id) => auto.has(id)) });
         this.applyHiding();
       });
+      this.menuBoxes.set(col.id, box);
       const tag = GROUP_TAG[col.group] ? `${GROUP_TAG[col.group]}: ` : "";
       label.append(box, document.createTextNode(` ${tag}${col.label}`));
       this.menuBody.append(label);
@@ -376,6 +408,7 @@ export class RunTable {
     for (const col of this.columns) {
       const td = document.createElement("td");
       if (col.kind === "duration") td.className = "tb-num";
+      else if (col.kind === "name") td.className = "tb-namecol";
       cells.push(td);
       tr.append(td);
     }
@@ -417,7 +450,8 @@ export class RunTable {
             setText(td, text);
           } else {
             const delta = document.createElement("span");
-            delta.className = `tb-delta ${d > 0 ? "tb-up" : d < 0 ? "tb-down" : ""}`;
+            delta.className = `tb-delta ${d > 0 ? "tb-up" : d < 0 ? "tb-down" : "tb-same"}`;
+            if (d === 0) delta.title = "the same as the baseline";
             delta.textContent = formatDelta(d);
             td.replaceChildren(document.createTextNode(text), delta);
           }
@@ -427,6 +461,7 @@ export class RunTable {
           const v = cellValue(run, col, now);
           if (col.kind === "param") numeric(td, v);
           setText(td, formatValue(v));
+          if (col.kind === "name" && td.title !== run.name) td.title = run.name;
         }
       }
     });
@@ -465,11 +500,12 @@ export class RunTable {
 
   private applyFilter(): void {
     const filter = this.host.view().filter.trim();
+    const terms = parseFilter(filter);
     const store = this.host.store;
-    this.visible = filter
+    this.visible = terms.length
       ? this.order.filter((id) => {
           const run = store.runs.get(id);
-          return run !== undefined && matchesFilter(run, filter, this.texts.get(id) ?? searchText(run));
+          return run !== undefined && matchesFilter(run, terms, this.texts.get(id) ?? searchText(run));
         })
       : [...this.order];
     if (this.host.view().diff) this.applyHiding();
@@ -498,7 +534,7 @@ export class RunTable {
       end = Math.min(total, Math.ceil((top + view) / h) + OVERSCAN);
     }
     const ids = this.visible.slice(start, end);
-    const key = `${start}:${total}:${ids.join(",")}`;
+    const key = `${start}:${total}:${ids.join(",")}:${total ? "" : this.host.view().filter}`;
     if (key === this.windowKey) return;
     this.windowKey = key;
     const store = this.host.store;
@@ -521,9 +557,21 @@ export class RunTable {
     this.bottomPad.style.height = `${(total - end) * h}px`;
     this.topPad.hidden = start === 0;
     this.bottomPad.hidden = end === total;
+    const filter = this.host.view().filter.trim();
+    if (total === 0 && filter && store.runs.size > 0) {
+      const tr = document.createElement("tr");
+      tr.className = "tb-nomatch";
+      const td = document.createElement("td");
+      td.colSpan = this.columns.length + 1;
+      const text = document.createElement("span");
+      text.textContent = `No runs match ${filter}`;
+      td.append(text);
+      tr.append(td);
+      rows.push(tr);
+    }
     this.tbody.replaceChildren(this.topPad, ...rows, this.bottomPad);
     this.table.setAttribute("aria-rowcount", String(total + 1));
-    if (!this.rowHeight && rows.length) {
+    if (!this.rowHeight && total && rows.length) {
       const measured = rows[0].getBoundingClientRect().height;
       if (measured > 0) {
         this.rowHeight = measured;
@@ -539,6 +587,9 @@ export class RunTable {
   private applyHiding(): void {
     const view = this.host.view();
     const hidden = new Set(view.hidden);
+    const shown = new Set(view.shown ?? []);
+    for (const id of autoHidden(this.host.store.runs.values())) if (!shown.has(id)) hidden.add(id);
+    for (const [id, box] of this.menuBoxes) box.checked = !hidden.has(id);
     if (view.diff) {
       const runs = this.visible.map((id) => this.host.store.runs.get(id)).filter(Boolean) as RunRow[];
       const params = this.columns.filter((c) => c.kind === "param").map((c) => c.key);
@@ -552,6 +603,7 @@ export class RunTable {
     const css = rules.length ? `${rules.join(",\n")} { display: none; }` : "";
     if (this.style.textContent !== css) this.style.textContent = css;
     this.table.dataset.hiddenColumns = String(rules.length);
+    this.menuSummary.textContent = rules.length ? `columns (${rules.length} hidden)` : "columns";
     let width = LEAD_WIDTH;
     for (const c of this.columns) if (!hidden.has(c.id)) width += this.widths.get(c.id) ?? 48;
     this.table.style.width = `${width}px`;

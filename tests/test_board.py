@@ -372,11 +372,17 @@ def test_removed_runs_and_crashed_runs(tb: Any, store_path: Path) -> None:
     # A process that starts a run and dies without ending it: the run shows as CRASHED.
     code = ("import os, sys, trackbook; trackbook.init(store=sys.argv[1], experiment='exp');"
             " trackbook.start_run('ghost'); trackbook.log_time_series_metrics({'loss': 1.0});"
-            " trackbook.flush(); os._exit(0)")
+            " trackbook.flush(); import time; time.sleep(1.2);"
+            " trackbook.log_time_series_metrics({'loss': 0.5}); trackbook.flush(); os._exit(0)")
     subprocess.run([PYTHON, "-c", code, str(store_path)], env=python_env(), check=True, timeout=60)
     board.refresh()
-    states = {r["name"]: r["state"] for d in wire.of("delta") for r in d.get("runs", [])}
-    assert states["ghost"] == "CRASHED"
+    rows = {r["name"]: r for d in wire.of("delta") for r in d.get("runs", [])}
+    assert rows["ghost"]["state"] == "CRASHED"
+    # Its duration runs from its start to its last sign of life (its last point, its last heartbeat), not
+    # to its last update (which logging never moves): the row carries that time as "seen".
+    ghost = rows["ghost"]
+    assert ghost["end"] is None
+    assert ghost["seen"] - ghost["start"] >= 1.0, ghost
     board.close()
 
 

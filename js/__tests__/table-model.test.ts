@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { RunRow } from "../protocol";
+import { formatDelta } from "../format";
 import {
-  cellValue, columnsFor, deltaOf, differingParams, matchesFilter, sortRuns,
+  autoHidden, cellValue, columnsFor, deltaOf, differingParams, durationOf, matchesFilter, parseFilter, sortRuns,
+  sortsDescFirst,
 } from "../table-model";
 
 function run(id: number, name: string, extra: Partial<RunRow> = {}): RunRow {
@@ -25,10 +27,14 @@ const col = (id: string) => {
 };
 
 describe("columns", () => {
-  it("lists the run's own, then last values, metrics and params in order of appearance", () => {
+  it("lists name, experiment and state, then results (last values, metrics), times, then params", () => {
     expect(columnsFor(runs, ["loss"]).map((c) => c.id)).toEqual([
-      "name", "exp", "state", "start", "duration", "s:loss", "m:acc", "p:lr", "p:opt",
+      "name", "exp", "state", "s:loss", "m:acc", "start", "duration", "p:lr", "p:opt",
     ]);
+  });
+  it("hides the experiment column by default while every run is in one experiment", () => {
+    expect([...autoHidden(runs)]).toEqual(["exp"]);
+    expect(autoHidden([...runs, run(9, "other", { exp: "exp2" })]).size).toBe(0);
   });
   it("reads a cell, undefined when the run has none", () => {
     expect(cellValue(runs[0], col("s:loss"), 0)).toBe(0.2);
@@ -49,10 +55,15 @@ describe("sorting", () => {
     expect(sortRuns(runs, col("m:acc"), false, 0).map((r) => r.id)).toEqual([2, 1, 4, 3]);
     expect(sortRuns(runs, col("p:opt"), false, 0).map((r) => r.id)).toEqual([1, 2, 3, 4]);
   });
-  it("orders states running first, complete last", () => {
-    expect(sortRuns(runs, col("state"), false, 0).map((r) => r.state)).toEqual([
-      "RUNNING", "FAILED", "COMPLETE", "COMPLETE",
+  it("orders states running first, then failed and crashed, complete last, on the first click", () => {
+    const states = [...runs, run(5, "c", { state: "CRASHED", end: null }), run(6, "n", { state: "CANCELLED" })];
+    expect(sortsDescFirst(col("state"))).toBe(false);
+    expect(sortRuns(states, col("state"), sortsDescFirst(col("state")), 0).map((r) => r.state)).toEqual([
+      "RUNNING", "FAILED", "CRASHED", "CANCELLED", "COMPLETE", "COMPLETE",
     ]);
+    expect(sortsDescFirst(col("name"))).toBe(false);
+    expect(sortsDescFirst(col("s:loss"))).toBe(true);
+    expect(sortsDescFirst(col("start"))).toBe(true);
   });
   it("sorts 1,000 runs without losing one", () => {
     const many = Array.from({ length: 1000 }, (_, i) => run(i, `r${i}`, { params: { lr: (i * 7919) % 1000 } }));
@@ -65,11 +76,63 @@ describe("sorting", () => {
 });
 
 describe("filter", () => {
-  it("matches every term against name, experiment, state and key=value params", () => {
-    expect(runs.filter((r) => matchesFilter(r, "opt=sgd")).map((r) => r.id)).toEqual([4]);
-    expect(runs.filter((r) => matchesFilter(r, "RUN-1 running")).map((r) => r.id)).toEqual([3]);
-    expect(runs.filter((r) => matchesFilter(r, "   ")).length).toBe(4);
-    expect(runs.filter((r) => matchesFilter(r, "<img")).length).toBe(0);
+  const ids = (f: string, rs: RunRow[] = runs) => rs.filter((r) => matchesFilter(r, f)).map((r) => r.id);
+  it("matches bare words as substrings of name, experiment, state and key=value params", () => {
+    expect(ids("opt=sgd")).toEqual([4]);
+    expect(ids("RUN-1 running")).toEqual([3]);
+    expect(ids("   ").length).toBe(4);
+    expect(ids("<img").length).toBe(0);
+  });
+  const sweep = [
+    run(1, "a", { params: { optimizer: "adam", lr: 0.1 }, last: { loss: [9, 0.3] } }),
+    run(2, "b", { params: { optimizer: "adamw", lr: 0.15 }, last: { loss: [9, 0.6] } }),
+    run(3, "c", { params: { optimizer: "SGD", lr: 1 }, metrics: { acc: 0.7 } }),
+    run(4, "d", { params: { optimizer: "sgd", lr: BigInt(2) }, state: "FAILED" }),
+  ];
+  it("compares key=value exactly: numbers numerically, text ignoring case", () => {
+    expect(ids("optimizer=adam", sweep)).toEqual([1]);
+    expect(ids("lr=0.1", sweep)).toEqual([1]);
+    expect(ids("lr=1.0", sweep)).toEqual([3]);
+    expect(ids("lr=1e0", sweep)).toEqual([3]);
+    expect(ids("lr=2", sweep)).toEqual([4]);
+    expect(ids("optimizer=sgd", sweep)).toEqual([3, 4]);
+    expect(ids("optimizer!=adam", sweep)).toEqual([2, 3, 4]);
+    expect(ids("optimizer~adam", sweep)).toEqual([1, 2]);
+  });
+  it("compares with > < >= <= on params and the last value of a series or a metric", () => {
+    expect(ids("lr>0.1", sweep)).toEqual([2, 3, 4]);
+    expect(ids("lr>=0.15", sweep)).toEqual([2, 3, 4]);
+    expect(ids("lr<1", sweep)).toEqual([1, 2]);
+    expect(ids("lr<=1 lr>0.1", sweep)).toEqual([2, 3]);
+    expect(ids("loss<0.5", sweep)).toEqual([1]);
+    expect(ids("acc>=0.7", sweep)).toEqual([3]);
+    expect(ids("LOSS<0.5", sweep)).toEqual([1]); // keys ignore case when no key matches exactly
+    expect(ids("missing>0", sweep)).toEqual([]);
+  });
+  it("negates a term with a leading -, and filters on state by key", () => {
+    expect(ids("-adamw", sweep)).toEqual([1, 3, 4]);
+    expect(ids("-optimizer=sgd", sweep)).toEqual([1, 2]);
+    expect(ids("state=failed", sweep)).toEqual([4]);
+    expect(ids("-failed -sgd", sweep)).toEqual([1, 2]);
+  });
+  it("leaves out terms still being typed and reads quoted values", () => {
+    expect(parseFilter("lr> -opt")).toEqual([{ not: true, word: "opt" }]);
+    expect(ids("lr>", sweep)).toEqual([1, 2, 3, 4]);
+    expect(ids("lr=", sweep)).toEqual([1, 2, 3, 4]);
+    const named = [run(1, "my run"), run(2, "my"), run(3, "other", { params: { note: "a b" } })];
+    expect(ids('name="my run"', named)).toEqual([1]);
+    expect(ids('note="A B"', named)).toEqual([3]);
+  });
+});
+
+describe("duration", () => {
+  it("runs to the end, to now while running, else to the last sign of life", () => {
+    expect(durationOf(run(1, "a"), 5000)).toBe(10);
+    expect(durationOf(run(1, "a", { state: "RUNNING", end: null }), 1101)).toBe(100);
+    const crashed = run(1, "a", { state: "CRASHED", end: null, updated: 1001 });
+    expect(durationOf(crashed, 5000)).toBe(0);
+    expect(durationOf({ ...crashed, seen: 1061 }, 5000)).toBe(60);
+    expect(durationOf({ ...crashed, seen: null }, 5000)).toBe(0);
   });
 });
 
@@ -90,5 +153,9 @@ describe("deltas", () => {
     expect(deltaOf("a", 1)).toBeNull();
     expect(deltaOf(NaN, 1)).toBeNull();
     expect(deltaOf(1, undefined)).toBeNull();
+  });
+  it("shows an identical value as = rather than a signed zero", () => {
+    expect(formatDelta(0)).toBe("=");
+    expect(formatDelta(0.25)).toBe("+0.25");
   });
 });

@@ -67,9 +67,12 @@ class RunRow:
         return live_state(self.state, self.host, self.pid, self.heartbeat) or "STATE_UNSPECIFIED"
 
 
-def table_row(row: RunRow, experiment: str, last: Mapping[str, tuple[int, float | None]]) -> dict[str, Any]:
+def table_row(row: RunRow, experiment: str, last: Mapping[str, tuple[int, float | None]],
+              last_wall: float | None = None) -> dict[str, Any]:
     """The JSON row the browser's run table shows: name, experiment, state, times, params, metrics and the
-    last (step, value) of each series."""
+    last (step, value) of each series. `seen` is the run's last sign of life (epoch seconds): the later of
+    its heartbeat and `last_wall`, the wall time of its latest point (a crashed run lasted until then)."""
+    signs = [t for t in (row.heartbeat, last_wall) if t is not None]
     return {
         "id": row.id,
         "name": row.name,
@@ -78,6 +81,7 @@ def table_row(row: RunRow, experiment: str, last: Mapping[str, tuple[int, float 
         "start": row.create_time,
         "end": row.end_time,
         "updated": row.update_time,
+        "seen": max(signs) if signs else None,
         "params": json_values(_values.decode(row.params)),
         "metrics": json_values(_values.decode(row.metrics)),
         "last": {k: [step, json_value(math.nan if v is None else float(v))] for k, (step, v) in last.items()},

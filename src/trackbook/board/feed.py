@@ -411,8 +411,11 @@ class Feed:
     def _emit_row(self, rid: int, delta: Delta) -> None:
         raw = self.raw[rid]
         names = self.key_names
-        last = {names[k]: (h[0], h[2]) for k, h in self.heads.get(rid, {}).items() if k in names}
-        row = table_row(raw, self.experiments.get(raw.experiment_id, ""), last)
+        heads = self.heads.get(rid, {})
+        last = {names[k]: (h[0], h[2]) for k, h in heads.items() if k in names}
+        last_wall = max((h[1] for h in heads.values()), default=None)
+        row = table_row(raw, self.experiments.get(raw.experiment_id, ""), last,
+                        None if last_wall is None else last_wall / 1000.0)
         self.rows[rid] = row
         delta.rows.append(row)
 
