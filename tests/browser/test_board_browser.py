@@ -120,12 +120,41 @@ def test_board_in_jupyterlab(lab: Lab, page: Any, artifacts: Path) -> None:
     run_cell(p, 4)
     assert cell_text_output(p, 4).strip() == "['alpha', 'beta', 'gamma']"
 
+    # Results first: one experiment, so its column is hidden (the menu counts it), and the last values of
+    # the series are in view without scrolling. Scrolled sideways, the select and name columns stay, opaque.
+    header = board.locator("thead th")
+    assert header.filter(has_text="experiment").is_hidden()
+    assert board.locator(".tb-runs .tb-menu > summary").inner_text() == "columns (1 hidden)"
+    scroller = board.locator(".tb-table-scroll")
+    view = scroller.bounding_box()
+    first_result = header.filter(has_text="last").first.bounding_box()
+    assert first_result["x"] + first_result["width"] <= view["x"] + view["width"], (first_result, view)
+    scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    p.wait_for_timeout(200)
+    alpha_name = board.locator("tbody tr[data-run]", has_text="alpha").locator("td.tb-namecol")
+    box = alpha_name.bounding_box()
+    assert view["x"] <= box["x"] < view["x"] + 200, (box, view)
+    on_top = alpha_name.evaluate(
+        "td => { const r = td.getBoundingClientRect();"
+        " return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === td; }")
+    assert on_top, "the name cell should cover the cells scrolled under it"
+    name_bg_light = alpha_name.evaluate("td => getComputedStyle(td).backgroundColor")
+    assert name_bg_light not in ("", "rgba(0, 0, 0, 0)", "transparent"), name_bg_light
+    scroller.evaluate("el => { el.scrollLeft = 0; }")
+
     # Sort by name; filter; differences only; a pinned baseline shows deltas.
     board.locator("thead button.tb-sort", has_text="run").click()
     assert names(board) == ["alpha", "beta", "gamma", "live-run"]
-    board.locator("input.tb-filter").fill("note=<img")
+    # The filter compares: exact values, numbers numerically, a leading - negates; nothing matching says so.
+    board.locator("input.tb-filter").fill("lr>=0.03 -live")
+    assert names(board, visible_only=True) == ["alpha", "beta"]
+    board.locator("input.tb-filter").fill("batch_size=64")
+    assert names(board, visible_only=True) == ["live-run"]
+    board.locator("input.tb-filter").fill("lr>5")
+    assert board.locator("tbody tr.tb-nomatch").inner_text() == "No runs match lr>5"
+    board.locator("input.tb-filter").fill("note~<img")
+    assert board.locator("tbody tr.tb-nomatch").count() == 0
     board.locator("label", has_text="differences only").locator("input").check()
-    header = board.locator("thead th")
     assert header.filter(has_text="batch_size").is_hidden()  # 32 for every run shown
     assert header.filter(has_text="lr").first.is_visible()
     assert names(board, visible_only=True) == ["alpha", "beta", "gamma"]
@@ -140,6 +169,8 @@ def test_board_in_jupyterlab(lab: Lab, page: Any, artifacts: Path) -> None:
     p.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30 * SECONDS)
     p.wait_for_timeout(500)
     assert board.evaluate("el => getComputedStyle(el).getPropertyValue('--tb-fg')") != fg_light
+    name_bg_dark = alpha_name.evaluate("td => getComputedStyle(td).backgroundColor")
+    assert name_bg_dark not in ("", "rgba(0, 0, 0, 0)", "transparent", name_bg_light), name_bg_dark
     board.screenshot(path=str(artifacts / "board-dark.png"))
 
     # An empty experiment says how to log a first run.
