@@ -3,7 +3,9 @@
  * the furthest node feeding it (so inputs are left, the executions that read them in the middle, their
  * outputs right), a node that only feeds others sits just left of the first one it feeds, and within a
  * layer nodes are ordered by the mean position of their neighbours (two sweeps) to uncross edges. Cycles
- * (an execution that rewrites its own input) are broken where they are found. Pure: no DOM.
+ * (an execution that rewrites its own input) are broken where they are found. Nodes no event links (a
+ * pipeline run's own system.Run execution) sit in a row of their own below the flow, not in its first layer.
+ * `fitLayout` narrows the boxes and gaps so the graph fits a panel's width. Pure: no DOM.
  */
 import type { LineageEdge, LineageNode } from "./protocol";
 
@@ -16,6 +18,31 @@ export interface LayoutOptions {
 }
 
 export const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 200, nodeHeight: 42, colGap: 48, rowGap: 16, pad: 12 };
+/** The narrowest boxes and gaps `fitLayout` goes down to; a graph still wider than its panel scrolls. */
+export const MIN_NODE_WIDTH = 140;
+export const MIN_COL_GAP = 28;
+/** Height of the caption line above the row of nodes no event links. */
+export const LOOSE_CAPTION = 18;
+
+/** The width of a layout of `layers` layers with these options. */
+export function layoutWidth(layers: number, opts: LayoutOptions): number {
+  return layers ? 2 * opts.pad + layers * opts.nodeWidth + (layers - 1) * opts.colGap : 0;
+}
+
+/** Options for `layers` layers within `available` px: the gaps shrink first, then the boxes, each down to
+ * its minimum (MIN_COL_GAP, MIN_NODE_WIDTH); unchanged when the graph fits or the width is unknown (0). */
+export function fitLayout(layers: number, available: number, base: LayoutOptions = DEFAULT_LAYOUT): LayoutOptions {
+  if (available <= 0 || layers <= 0 || layoutWidth(layers, base) <= available) return base;
+  const room = available - 2 * base.pad;
+  const gaps = Math.max(layers - 1, 0);
+  let colGap = gaps ? Math.max(MIN_COL_GAP, Math.min(base.colGap, (room - layers * base.nodeWidth) / gaps)) : 0;
+  let nodeWidth = base.nodeWidth;
+  if (layers * nodeWidth + gaps * colGap > room) {
+    nodeWidth = Math.max(MIN_NODE_WIDTH, Math.floor((room - gaps * colGap) / layers));
+  }
+  colGap = gaps ? Math.floor(colGap) : base.colGap;
+  return { ...base, nodeWidth, colGap };
+}
 
 export interface Placed {
   node: LineageNode;
@@ -39,6 +66,8 @@ export interface Layout {
   layers: number;
   width: number;
   height: number;
+  /** The y of the caption over the nodes no event links (placed below the flow), or null when none are. */
+  looseY: number | null;
 }
 
 /** Place `nodes` (in their given order: nearest the run first) and `edges` in layers. */
@@ -60,6 +89,12 @@ export function layoutLineage(
     succ[a].push(b);
     pred[b].push(a);
   }
+
+  // Nodes no event links, beside a linked flow, go below it rather than into its first layer.
+  const linked = nodes.map((_, i) => succ[i].length > 0 || pred[i].length > 0);
+  const anyLinked = linked.some(Boolean);
+  const loose = new Array<boolean>(n).fill(false);
+  if (anyLinked) for (let i = 0; i < n; i++) loose[i] = !linked[i] && !links.some(([a]) => a === i);
 
   // Longest-path layering (Kahn's order); a cycle is broken at its first node in the given order.
   const layer = new Array<number>(n).fill(-1);
@@ -99,7 +134,7 @@ export function layoutLineage(
 
   // Order within layers: the given order first, then barycentre sweeps (forwards, backwards, forwards).
   const cols: number[][] = Array.from({ length: layers }, () => []);
-  for (let i = 0; i < n; i++) cols[layer[i]].push(i);
+  for (let i = 0; i < n; i++) if (!loose[i]) cols[layer[i]].push(i);
   const pos = new Array<number>(n).fill(0);
   const setPos = () => cols.forEach((c) => c.forEach((i, r) => { pos[i] = r; }));
   setPos();
@@ -137,12 +172,31 @@ export function layoutLineage(
     });
   });
   const hasBack = links.some(([a, b]) => layer[b] <= layer[a]);
+  const usedLayers = cols.filter((c) => c.length).length ? layers : 0;
+  let height = tallest ? 2 * opts.pad + tallest * rowH - opts.rowGap + (hasBack ? rowH / 2 : 0) : 0;
+  let looseY: number | null = null;
+  const looseIdx = nodes.map((_, i) => i).filter((i) => loose[i]);
+  if (looseIdx.length) {
+    const perRow = Math.max(usedLayers, 1);
+    looseY = height;
+    const top = height + LOOSE_CAPTION;
+    looseIdx.forEach((i, j) => {
+      const r = Math.floor(j / perRow);
+      const k = j % perRow;
+      placed[i] = {
+        node: nodes[i], layer: k, row: tallest + r,
+        x: opts.pad + k * (opts.nodeWidth + opts.colGap), y: top + r * rowH,
+      };
+    });
+    height = top + Math.ceil(looseIdx.length / perRow) * rowH - opts.rowGap + opts.pad;
+  }
   return {
     nodes: placed,
     edges: links.map(([a, b, edge]) => ({ edge, from: placed[a], to: placed[b], back: layer[b] <= layer[a] })),
     layers,
-    width: layers ? 2 * opts.pad + layers * opts.nodeWidth + (layers - 1) * opts.colGap : 0,
-    height: tallest ? 2 * opts.pad + tallest * rowH - opts.rowGap + (hasBack ? rowH / 2 : 0) : 0,
+    width: layoutWidth(layers, opts),
+    height,
+    looseY,
   };
 }
 

@@ -2,11 +2,15 @@
  * The lineage panel: the ML Metadata graph of one run (asked for with a row's lineage button) drawn as SVG
  * in layers, inputs left and outputs right. Artifacts are rectangles and executions rounded pills, each
  * with its name and type as text (the kind never rests on colour alone); INPUT edges are dashed, OUTPUT
- * edges solid. Hovering or focusing a node shows its details as text; clicking pins them. Everything from
- * the store is set with textContent, never as markup.
+ * edges solid. The graph is laid out to the panel's width (narrower boxes and gaps, again when the panel
+ * resizes); nodes no event links (a pipeline run's own system.Run execution) sit below the flow under a
+ * caption. Hovering or focusing a node shows its details as text; clicking pins them. Everything from the
+ * store is set with textContent, never as markup.
  */
 import type { Panel } from "./board";
-import { type Layout, type Placed, DEFAULT_LAYOUT as L, edgePath, layoutLineage } from "./lineage-layout";
+import {
+  type Layout, type LayoutOptions, type Placed, DEFAULT_LAYOUT, edgePath, fitLayout, layoutLineage,
+} from "./lineage-layout";
 import type { LineageGraph, LineageNode } from "./protocol";
 import type { BoardStore, Change } from "./store";
 
@@ -33,24 +37,29 @@ export function clip(text: string, max = LABEL_CHARS): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
 }
 
-/** Shorten an SVG text until it is at most `width` px wide (no-op where text cannot be measured). */
-function fitText(t: SVGTextElement, width: number): void {
+/** Shorten an SVG text until it is at most `width` px wide, cutting before its last `keep` characters (a
+ * node's state stays whole while its type is cut); no-op where text cannot be measured. */
+function fitText(t: SVGTextElement, width: number, keep = 0): void {
   const full = t.textContent ?? "";
   if (typeof t.getComputedTextLength !== "function" || t.getComputedTextLength() <= width) return;
-  const chars = [...full];
+  const all = [...full];
+  const tail = keep > 0 && keep < all.length ? all.slice(all.length - keep).join("") : "";
+  const chars = tail ? all.slice(0, all.length - keep) : all;
   let lo = 1;
   let hi = chars.length - 1;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    t.textContent = `${chars.slice(0, mid).join("")}…`;
+    t.textContent = `${chars.slice(0, mid).join("")}…${tail}`;
     if (t.getComputedTextLength() <= width) lo = mid;
     else hi = mid - 1;
   }
-  t.textContent = `${chars.slice(0, lo).join("")}…`;
+  t.textContent = `${chars.slice(0, lo).join("")}…${tail}`;
 }
 
-/** A schema title without the "system." prefix: the node's type as shown under its name. */
+/** A schema title without the "system." prefix: the node's type as shown under its name ("pipeline run"
+ * for system.Run, the execution standing for a whole pipeline run, which holds its parameters). */
 export function shortSchema(schema: string): string {
+  if (schema === "system.Run") return "pipeline run";
   return schema.startsWith("system.") ? schema.slice(7) : schema;
 }
 
@@ -72,9 +81,12 @@ export class LineagePanel implements Panel {
   private details: HTMLElement;
   private shown: LineageGraph | null = null;
   private layout: Layout | null = null;
+  private opts: LayoutOptions = DEFAULT_LAYOUT;
+  private resize: ResizeObserver | null = null;
   private groups = new Map<string, SVGGElement>();
   private edgeEls: { from: string; to: string; el: SVGPathElement }[] = [];
   private pinned: string | null = null;
+  private showing: string | null = null; // the node whose details are shown
   private uid = `tb-l${++panelCount}`;
 
   constructor(private host: LineageHost) {
@@ -122,6 +134,24 @@ export class LineagePanel implements Panel {
     body.append(this.scroller, this.details);
     el.append(bar, body);
     this.el = el;
+    if (typeof ResizeObserver === "function") {
+      // Lay the graph out again when the panel's width changes so much that other box widths fit.
+      this.resize = new ResizeObserver(() => {
+        const g = this.shown;
+        if (!g || !this.layout || !g.nodes.length) return;
+        const next = fitLayout(this.layout.layers, this.available());
+        if (next.nodeWidth === this.opts.nodeWidth && next.colGap === this.opts.colGap) return;
+        const showing = this.showing;
+        this.draw(g);
+        this.showDetails(showing);
+      });
+      this.resize.observe(el);
+    }
+  }
+
+  /** The width the graph may take: the panel's content width (0 while it is not laid out). */
+  private available(): number {
+    return this.scroller.clientWidth;
   }
 
   private legend(): HTMLElement {
@@ -211,11 +241,19 @@ export class LineagePanel implements Panel {
   }
 
   private draw(g: LineageGraph): void {
+    const pinned = this.pinned;
     this.clearGraph();
-    const layout = layoutLineage(g.nodes, g.edges);
+    const natural = layoutLineage(g.nodes, g.edges);
+    this.opts = fitLayout(natural.layers, this.available());
+    const layout = this.opts === DEFAULT_LAYOUT ? natural : layoutLineage(g.nodes, g.edges, this.opts);
     this.layout = layout;
+    // Still a little too wide at the narrowest boxes: scaled down to fit (by at most a fifth, so the text
+    // stays legible); a graph wider than that scrolls sideways.
+    const avail = this.available();
+    const scale = avail > 0 && layout.width > avail && layout.width * 0.8 <= avail ? avail / layout.width : 1;
     const root = svg("svg", {
-      width: layout.width, height: layout.height, viewBox: `0 0 ${layout.width} ${layout.height}`,
+      width: Math.floor(layout.width * scale), height: Math.ceil(layout.height * scale),
+      viewBox: `0 0 ${layout.width} ${layout.height}`,
       role: "group", "aria-label": `lineage graph: ${g.nodes.length} nodes, ${g.edges.length} edges`,
     });
     const defs = svg("defs");
@@ -229,7 +267,7 @@ export class LineagePanel implements Panel {
     const edgeLayer = svg("g", { class: "tb-ledges" });
     for (const e of layout.edges) {
       const path = svg("path", {
-        d: edgePath(e),
+        d: edgePath(e, this.opts),
         class: `tb-ledge tb-ledge-${e.edge.type === "INPUT" ? "input" : "output"}`,
         "marker-end": `url(#${this.uid}-arrow)`,
       });
@@ -241,17 +279,29 @@ export class LineagePanel implements Panel {
       this.edgeEls.push({ from: e.from.node.id, to: e.to.node.id, el: path });
     }
     root.append(edgeLayer);
+    if (layout.looseY !== null) {
+      const caption = svg("text", { x: this.opts.pad, y: layout.looseY + 12, class: "tb-lloose" });
+      caption.textContent = "not linked by any event:";
+      root.append(caption);
+    }
     const nodeLayer = svg("g", { class: "tb-lnodes" });
     for (const p of layout.nodes) nodeLayer.append(this.nodeEl(p));
     root.append(nodeLayer);
     this.scroller.append(root);
     // Names longer than their box are cut with an ellipsis, measured in the page's font (the full name is
     // in the node's title and details).
-    for (const t of root.querySelectorAll<SVGTextElement>("text")) fitText(t, L.nodeWidth - 12);
+    for (const t of nodeLayer.querySelectorAll<SVGTextElement>("text")) {
+      fitText(t, this.opts.nodeWidth - 12, Number(t.dataset.keep ?? 0));
+    }
+    if (pinned && this.groups.has(pinned)) {
+      this.pinned = pinned;
+      this.groups.get(pinned)?.classList.add("tb-lnode-pinned");
+    }
   }
 
   private nodeEl(p: Placed): SVGGElement {
     const n = p.node;
+    const L = this.opts;
     const own = n.side === "start";
     const g = svg("g", {
       class: `tb-lnode tb-lnode-${n.kind}${own ? " tb-lnode-own" : ""}`,
@@ -269,7 +319,8 @@ export class LineagePanel implements Panel {
     name.textContent = clip(n.label);
     const kind = svg("text", { x: L.nodeWidth / 2, y: 32, "text-anchor": "middle", class: "tb-lkind" });
     const state = n.kind === "execution" && n.state ? ` · ${n.state.toLowerCase()}` : "";
-    kind.textContent = clip(`${shortSchema(n.schema_title)}${state}`);
+    kind.textContent = `${clip(shortSchema(n.schema_title))}${state}`;
+    if (state) kind.dataset.keep = String([...state].length);
     const title = svg("title");
     title.textContent = `${n.label} (${n.schema_title})`;
     g.append(title, shape, name, kind);
@@ -297,6 +348,7 @@ export class LineagePanel implements Panel {
 
   /** The details of node `id` as text (or a hint when none), and its edges highlighted. */
   private showDetails(id: string | null): void {
+    this.showing = id;
     for (const e of this.edgeEls) e.el.classList.toggle("tb-ledge-hot", id !== null && (e.from === id || e.to === id));
     const node = id === null ? undefined : this.layout?.nodes.find((p) => p.node.id === id)?.node;
     if (!node) {
@@ -333,6 +385,7 @@ export class LineagePanel implements Panel {
   }
 
   destroy(): void {
+    this.resize?.disconnect();
     this.el.remove();
   }
 }

@@ -44,7 +44,12 @@ def _static_board(nb: nbformat.NotebookNode, cell: int) -> str:
 
 
 def test_an_exported_notebook_shows_the_static_board(tmp_path: Path) -> None:
-    nb = _run(tmp_path, [SETUP + TRAIN + 'trackbook.board("exported")'])
+    nb = _run(tmp_path, [SETUP + TRAIN + 'trackbook.board("exported")',
+                         'trackbook.board("exported").to_html("board.html")'])
+    # A cell ending in to_html(path) shows the path written, not the whole page.
+    (shown,) = nb.cells[1].outputs
+    assert shown["data"]["text/plain"] == "PosixPath('board.html')", shown["data"]["text/plain"][:200]
+    assert (tmp_path / "board.html").read_text().startswith("<!doctype html>")
     board = _static_board(nb, 0)
     assert ">first<" in board and ">second<" in board
     assert "<polyline" in board  # the chart

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LAYOUT, edgePath, layoutLineage } from "../lineage-layout";
-import { clip, placeText } from "../lineage";
+import {
+  DEFAULT_LAYOUT, MIN_COL_GAP, MIN_NODE_WIDTH, edgePath, fitLayout, layoutLineage, layoutWidth,
+} from "../lineage-layout";
+import { clip, placeText, shortSchema } from "../lineage";
 import { decodeLineage, type LineageEdge, type LineageNode } from "../protocol";
 
 function node(id: string, kind: "artifact" | "execution" = id.startsWith("x") ? "execution" : "artifact"): LineageNode {
@@ -85,6 +87,59 @@ describe("layoutLineage", () => {
     const lay = layoutLineage([node("a")], [edge("a", "zzz")]);
     expect(lay.edges.length).toBe(0);
     expect(lay.nodes[0].layer).toBe(0);
+  });
+});
+
+describe("fitting the panel", () => {
+  // load -> data -> train -> model: four layers, 968 px at the default sizes
+  const nodes = ["xload", "data", "xtrain", "model"].map((id) => node(id));
+  const edges = [edge("xload", "data"), edge("data", "xtrain"), edge("xtrain", "model")];
+
+  it("narrows gaps, then boxes, so a four-layer graph fits a 950 px panel", () => {
+    expect(layoutLineage(nodes, edges).width).toBeGreaterThan(950);
+    for (const available of [950, 800, 700]) {
+      const opts = fitLayout(4, available);
+      const lay = layoutLineage(nodes, edges, opts);
+      expect(lay.width).toBeLessThanOrEqual(available);
+      for (const p of lay.nodes) expect(p.x + opts.nodeWidth).toBeLessThanOrEqual(available);
+      expect(opts.nodeWidth).toBeGreaterThanOrEqual(MIN_NODE_WIDTH);
+      expect(opts.colGap).toBeGreaterThanOrEqual(MIN_COL_GAP);
+    }
+    expect(fitLayout(4, 950).nodeWidth).toBe(DEFAULT_LAYOUT.nodeWidth); // the gaps alone make room
+  });
+
+  it("keeps the default sizes when the graph fits or the width is unknown, and its minimum beyond", () => {
+    expect(fitLayout(3, 950)).toBe(DEFAULT_LAYOUT);
+    expect(fitLayout(9, 0)).toBe(DEFAULT_LAYOUT);
+    const tight = fitLayout(12, 600); // too many layers for any box width: scrolls at the minimum sizes
+    expect(tight.nodeWidth).toBe(MIN_NODE_WIDTH);
+    expect(tight.colGap).toBe(MIN_COL_GAP);
+    expect(layoutWidth(12, tight)).toBeGreaterThan(600);
+  });
+});
+
+describe("nodes no event links", () => {
+  it("puts a pipeline run's own execution in a row below the flow, not in its first layer", () => {
+    const run: LineageNode = { ...node("xpipe"), schema_title: "system.Run", label: "pipe-1" };
+    const nodes = [run, ...["xload", "data", "xtrain", "model"].map((id) => node(id))];
+    const edges = [edge("xload", "data"), edge("data", "xtrain"), edge("xtrain", "model")];
+    const lay = layoutLineage(nodes, edges);
+    const placed = Object.fromEntries(lay.nodes.map((p) => [p.node.id, p]));
+    const flowBottom = Math.max(...["xload", "data", "xtrain", "model"].map((id) => placed[id].y));
+    expect(lay.looseY).not.toBeNull();
+    expect(lay.looseY as number).toBeGreaterThan(flowBottom + DEFAULT_LAYOUT.nodeHeight - 1);
+    expect(placed.xpipe.y).toBeGreaterThan(lay.looseY as number);
+    expect(placed.xpipe.y + DEFAULT_LAYOUT.nodeHeight).toBeLessThanOrEqual(lay.height);
+    expect(placed.xload.row).toBe(0); // the flow's first layer holds load alone
+    expect(lay.nodes.filter((p) => p.layer === 0 && p.y < (lay.looseY as number)).length).toBe(1);
+    expect(shortSchema("system.Run")).toBe("pipeline run");
+    expect(shortSchema("system.Dataset")).toBe("Dataset");
+  });
+
+  it("keeps a graph of unlinked nodes alone as it was: no caption", () => {
+    const lay = layoutLineage([node("a"), node("b")], []);
+    expect(lay.looseY).toBeNull();
+    expect(lay.nodes.every((p) => p.layer === 0)).toBe(true);
   });
 });
 

@@ -194,6 +194,11 @@ with trackbook.start_run('trained'):
         ex.assign_input_artifacts([raw])
         model = trackbook.Artifact.create('system.Model', uri='/tmp/model.npy', display_name='model-1')
         ex.assign_output_artifacts([model])
+with trackbook.start_run('evaluated'):
+    with trackbook.start_execution(schema_title='system.ContainerExecution', display_name='evaluate') as ex:
+        ex.assign_input_artifacts([model])
+        ex.assign_output_artifacts([trackbook.Artifact.create(
+            'system.Metrics', uri='/tmp/report.json', display_name='evaluation-report')])
 with trackbook.start_run('plain'):
     trackbook.log_time_series_metrics({'loss': 2.0}, step=0)
 trackbook.board('lin')
@@ -216,23 +221,35 @@ def test_lineage_panel(lab: Lab, page: Any, artifacts: Path) -> None:
     # The row's lineage button asks the kernel for the run's graph; the panel draws it.
     board.locator("tbody tr[data-run]", has_text="trained").locator("button.tb-lin").click()
     nodes = panel.locator("g.tb-lnode")
-    nodes.nth(2).wait_for(timeout=30 * SECONDS)
+    nodes.nth(4).wait_for(timeout=30 * SECONDS)  # raw, fit, model and downstream evaluate, its report
     assert panel.locator(".tb-lineage-title").inner_text() == "Lineage of trained"
     pressed = board.locator("tbody tr[data-run]", has_text="trained").locator("button.tb-lin")
     assert pressed.get_attribute("aria-pressed") == "true"
-    labels = {nodes.nth(i).locator(".tb-lname").text_content(): nodes.nth(i) for i in range(nodes.count())}
-    assert set(labels) == {"raw <b>data</b>", "fit", "model-1"}  # names as text, markup and all
+    # Each node's full name is in its title (the box may cut it with an ellipsis to fit the panel).
+    labels = {nodes.nth(i).locator("title").text_content().rsplit(" (", 1)[0]: nodes.nth(i)
+              for i in range(nodes.count())}
+    assert set(labels) == {"raw <b>data</b>", "fit", "model-1", "evaluate", "evaluation-report"}  # text
+    assert labels["raw <b>data</b>"].locator(".tb-lname").text_content().startswith("raw <b>")
     assert panel.locator("b").count() == 0
     kinds = {name: g.get_attribute("class") for name, g in labels.items()}
     assert "tb-lnode-artifact" in kinds["raw <b>data</b>"] and "tb-lnode-execution" in kinds["fit"]
-    assert labels["fit"].locator(".tb-lkind").text_content() == "ContainerExecution · complete"
+    # The type line keeps the state whole when the box is too narrow for all of it.
+    assert re.fullmatch(r"Contain(erExecution|\w*…) · complete", labels["fit"].locator(".tb-lkind").text_content())
     # Inputs left, the execution in the middle, outputs right.
     x = {name: g.bounding_box()["x"] for name, g in labels.items()}
-    assert x["raw <b>data</b>"] < x["fit"] < x["model-1"]
-    # Edge style by event type: one dashed INPUT, one solid OUTPUT.
-    assert panel.locator("path.tb-ledge-input").count() == 1
-    assert panel.locator("path.tb-ledge-output").count() == 1
-    dash = panel.locator("path.tb-ledge-input").evaluate("el => getComputedStyle(el).strokeDasharray")
+    assert x["raw <b>data</b>"] < x["fit"] < x["model-1"] < x["evaluate"] < x["evaluation-report"]
+    # Five layers (1216 px at the default sizes) fit the panel: no node cut off, no sideways scroll.
+    graph = panel.locator(".tb-lineage-graph")
+    fit = graph.evaluate("el => ({client: el.clientWidth, scroll: el.scrollWidth,"
+                         " right: el.getBoundingClientRect().right})")
+    assert fit["scroll"] <= fit["client"], fit
+    for g in labels.values():
+        box = g.bounding_box()
+        assert box["x"] + box["width"] <= fit["right"] + 0.5, (box, fit)
+    # Edge style by event type: dashed INPUTs, solid OUTPUTs.
+    assert panel.locator("path.tb-ledge-input").count() == 2
+    assert panel.locator("path.tb-ledge-output").count() == 2
+    dash = panel.locator("path.tb-ledge-input").first.evaluate("el => getComputedStyle(el).strokeDasharray")
     assert dash not in ("", "none"), dash
     # Hovering a node shows its details as text.
     labels["model-1"].hover()
@@ -240,6 +257,14 @@ def test_lineage_panel(lab: Lab, page: Any, artifacts: Path) -> None:
     details.locator("dd", has_text="/tmp/model.npy").wait_for(timeout=10 * SECONDS)
     text = details.inner_text()
     assert "system.Model" in text and "lin-trained" in text and "in this run" in text
+    # The labels ("resource id", "made by / read by") each keep to one line beside their values.
+    lines = details.locator("dl").evaluate(
+        "el => [...el.querySelectorAll('dt')].map(dt => { const r = document.createRange();"
+        " r.selectNodeContents(dt); return [dt.textContent, r.getBoundingClientRect().height,"
+        " parseFloat(getComputedStyle(dt).lineHeight)]; })")
+    assert len(lines) >= 8 and all(h < 1.5 * line for _, h, line in lines), lines
+    for dd in details.locator("dd").all():  # the values get the room and wrap
+        assert dd.bounding_box()["width"] > 150, (dd.inner_text(), dd.bounding_box())
     board.screenshot(path=str(artifacts / "board-lineage.png"))
 
     # Upstream only, then a run without lineage, then close.

@@ -17,7 +17,7 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import anywidget
 import pandas as pd
@@ -169,18 +169,30 @@ class Board(anywidget.AnyWidget):
         """Check the store now and send what changed (the follower thread does this on its own)."""
         self._tick()
 
-    def to_html(self, path: str | os.PathLike[str] | None = None, *, title: str | None = None) -> str:
-        """This board as one self-contained HTML page (no kernel, no network); written to `path` if given."""
+    @overload
+    def to_html(self, path: None = None, *, title: str | None = None) -> str: ...
+
+    @overload
+    def to_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> Path: ...
+
+    def to_html(self, path: str | os.PathLike[str] | None = None, *, title: str | None = None) -> str | Path:
+        """This board as one self-contained HTML page (no kernel, no network): returned as a string, or
+        written to `path` and the Path written returned (so a cell ending in `board.to_html("b.html")` shows
+        the path, not the page)."""
         from .html import page
 
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
         with self._lock:
             header, parts = self._feed.snapshot()
             state = self._snapshot_state(header, parts)
             options = self._options()
         html = page(state, options, title=title or _title(header))
-        if path is not None:
-            Path(path).write_text(html, encoding="utf-8")
-        return html
+        if path is None:
+            return html
+        target = Path(path).expanduser()
+        target.write_text(html, encoding="utf-8")
+        return target
 
     def close(self) -> None:
         """Stop following the store and close the widget."""
