@@ -128,3 +128,45 @@ function duration(s: number): string {
   if (h) return m ? `${sign}${h}h ${pad(m)}m` : `${sign}${h}h`;
   return sec ? `${sign}${m}m ${pad(sec)}s` : `${sign}${m}m`;
 }
+
+/** A tick label placed on the canvas: `x` is its left edge in CSS px. */
+export interface PlacedLabel {
+  x: number;
+  text: string;
+}
+
+/**
+ * Lay out x tick labels so each is drawn whole between `left` and `right` (canvas px): centred on its
+ * tick, pushed inside at the ends (a "50000" at the right border is drawn left of its tick rather than
+ * cut to "5000"), and dropped when it would overlap the label before it, so no label is ever partial.
+ */
+export function placeXLabels(
+  ticks: { px: number; text: string }[], measure: (text: string) => number, left: number, right: number, gap = 8,
+): PlacedLabel[] {
+  const out: PlacedLabel[] = [];
+  let end = -Infinity;
+  for (const t of ticks) {
+    const w = measure(t.text);
+    if (w > right - left) continue;
+    const x = Math.min(Math.max(t.px - w / 2, left), right - w);
+    if (x < end + gap) {
+      // An end label pushed inside wins over its neighbour: the axis's extent matters more.
+      if (t === ticks[ticks.length - 1]) {
+        const clash = (p: PlacedLabel) => x < p.x + measure(p.text) + gap;
+        while (out.length && clash(out[out.length - 1])) out.pop();
+        out.push({ x, text: t.text });
+      }
+      continue;
+    }
+    out.push({ x, text: t.text });
+    end = x + w;
+  }
+  return out;
+}
+
+/** The left margin (CSS px) that shows every y label whole: the widest label plus the tick gap, at least `min`. */
+export function leftMargin(labels: string[], measure: (text: string) => number, min = 60, gap = 6): number {
+  let w = 0;
+  for (const s of labels) w = Math.max(w, measure(s));
+  return Math.max(min, Math.ceil(w) + gap + 4);
+}

@@ -4,7 +4,7 @@
  * Panels are a list (`BoardView.addPanel`). View options live in the widget model's traits (saved with the
  * notebook and settable from Python); hover is local to the page.
  */
-import { Chart, type ChartHost, type XAxis } from "./chart";
+import { Chart, type ChartHost, type XAxis, chartOrder } from "./chart";
 import { type LineageHost, LineagePanel } from "./lineage";
 import { readTheme, type Theme, watchTheme } from "./theme";
 import type { BoardStore, Change } from "./store";
@@ -271,6 +271,7 @@ class ChartsPanel implements Panel {
   readonly el: HTMLElement;
   private grid: HTMLElement;
   private charts = new Map<string, Chart>();
+  private order: string[] = [];
   private axisSelect: HTMLSelectElement;
   private logBox: HTMLInputElement;
   private followBox: HTMLInputElement;
@@ -383,14 +384,22 @@ class ChartsPanel implements Panel {
       }
     }
     for (const key of want) {
-      let chart = this.charts.get(key);
-      if (!chart) {
-        chart = new Chart(this.view, key);
-        this.charts.set(key, chart);
-      }
-      this.grid.append(chart.el); // in the charted order
+      if (!this.charts.has(key)) this.charts.set(key, new Chart(this.view, key));
     }
+    this.order = [];
+    this.arrange();
     this.scheduleWidth();
+  }
+
+  /** Put charts with data first and empty ones last (see chartOrder); moves elements only when it changes. */
+  private arrange(): void {
+    const store = this.view.store;
+    const drawn = this.view.drawn();
+    const hasData = (key: string) => drawn.some((run) => (store.get(run, key)?.n ?? 0) > 0);
+    const next = chartOrder(store.charts.filter((k) => this.charts.has(k)), hasData);
+    if (next.length === this.order.length && next.every((k, i) => k === this.order[i])) return;
+    this.order = next;
+    for (const key of next) this.grid.append((this.charts.get(key) as Chart).el);
   }
 
   private buildMenu(): void {
@@ -442,6 +451,7 @@ class ChartsPanel implements Panel {
   }
 
   redraw(): void {
+    this.arrange(); // data arrives and selections change: a chart that gained points moves up
     for (const c of this.charts.values()) c.invalidate();
   }
 

@@ -6,7 +6,7 @@
  * click resets. NaN leaves a gap. Dense data is drawn one min/max stroke per pixel column, so a frame
  * costs O(points) however many there are.
  */
-import { type Ticks, durationTicks, linearLabel, logTicks, niceTicks, timeTicks } from "./axis";
+import { type Ticks, durationTicks, leftMargin, linearLabel, logTicks, niceTicks, placeXLabels, timeTicks } from "./axis";
 import { colorOf } from "./colors";
 import { formatDateTime, formatDuration, formatValue } from "./format";
 import { ema } from "./smooth";
@@ -26,7 +26,6 @@ export interface ChartHost {
   smoothing(): number;
   theme(): Theme;
   runLabel(id: number): string;
-  runStart(id: number): number;
   setHovered(id: number | null): void;
   requestDetail(key: string, ranges: { run: number; lo: number; hi: number }[], px: number): void;
   clearDetail(key: string): void;
@@ -46,12 +45,15 @@ interface Cached {
   version: number;
   axis: XAxis;
   smoothing: number;
+  origin: number;
   line: Line;
 }
 
 const HEIGHT = 240;
+// The left margin grows to fit the widest y label (see leftMargin); x labels are kept inside the canvas.
 const M = { left: 60, right: 14, top: 12, bottom: 26 };
 const HOVER_PX = 28;
+const TIP_ROWS = 10; // runs listed in the hover tooltip; the rest are counted
 
 export class Chart {
   readonly el: HTMLElement;
@@ -72,6 +74,7 @@ export class Chart {
   private invx: (p: number) => number = (p) => p;
   private resizeObserver: ResizeObserver | null = null;
   private lastAxis: XAxis | null = null;
+  private left = M.left;
 
   constructor(private host: ChartHost, readonly key: string) {
     const fig = document.createElement("figure");
@@ -115,7 +118,7 @@ export class Chart {
 
   /** Width of the plot area in CSS px (what series are reduced to). */
   get plotWidth(): number {
-    return Math.max(1, this.width - M.left - M.right);
+    return Math.max(1, this.width - this.left - M.right);
   }
 
   invalidate(): void {
@@ -148,21 +151,24 @@ export class Chart {
     if (!s || !s.n) return null;
     const axis = this.host.xAxis();
     const smoothing = this.host.smoothing();
+    const origin = axis === "relative" ? runOrigin(this.host.store, run, this.host.store.charts) : 0;
     const hit = this.cache.get(run);
-    if (hit && hit.version === s.version && hit.axis === axis && hit.smoothing === smoothing) return hit.line;
+    if (hit && hit.version === s.version && hit.axis === axis && hit.smoothing === smoothing && hit.origin === origin) {
+      return hit.line;
+    }
     const p = s.points();
     const n = p.x.length;
     let xs: Float64Array;
     if (axis === "step") xs = p.x;
     else if (axis === "wall") xs = p.t;
     else {
-      const t0 = this.host.runStart(run) * 1000;
+      const t0 = origin;
       xs = new Float64Array(n);
       for (let i = 0; i < n; i++) xs[i] = (p.t[i] - t0) / 1000;
     }
     const drawY = smoothing > 0 ? ema(p.y, n, smoothing) : p.y;
     const line: Line = { run, n, xs, steps: p.x, t: p.t, y: p.y, drawY };
-    this.cache.set(run, { version: s.version, axis, smoothing, line });
+    this.cache.set(run, { version: s.version, axis, smoothing, origin, line });
     return line;
   }
 
@@ -207,30 +213,34 @@ export class Chart {
     const theme = this.host.theme();
     const logY = this.host.logY();
     this.lines = this.collect();
-    const plotW = this.plotWidth;
     const plotH = HEIGHT - M.top - M.bottom;
     ctx.font = theme.font;
 
     const [x0, x1] = this.zoom ?? this.extent(this.lines);
     const [y0, y1] = this.yRange(this.lines, x0, x1, logY);
+    // y labels first: the left margin is sized to the widest, so none is clipped.
+    const yv = logY ? logTicks(y0, y1) : niceTicks(y0, y1, Math.max(2, Math.floor(plotH / 45)));
+    const ylab = logY ? (v: number) => formatValue(v) : linearLabel(yv);
+    this.left = leftMargin(yv.map(ylab), (t) => ctx.measureText(t).width, M.left);
+    const plotW = this.plotWidth;
     const ly = (v: number) => (logY ? Math.log10(v) : v);
     const ly0 = ly(y0);
     const ly1 = ly(y1);
-    this.sx = (v) => M.left + ((v - x0) / (x1 - x0)) * plotW;
-    this.invx = (p) => x0 + ((p - M.left) / plotW) * (x1 - x0);
+    this.sx = (v) => this.left + ((v - x0) / (x1 - x0)) * plotW;
+    this.invx = (p) => x0 + ((p - this.left) / plotW) * (x1 - x0);
     this.sy = (v) => M.top + plotH - ((ly(v) - ly0) / (ly1 - ly0)) * plotH;
 
-    this.drawAxes(ctx, theme, x0, x1, y0, y1, logY, axis, plotW, plotH);
+    this.drawAxes(ctx, theme, x0, x1, yv, ylab, axis, plotW, plotH);
     if (!this.lines.length) {
       ctx.fillStyle = theme.muted;
       ctx.textAlign = "center";
       const none = this.host.drawn().length ? `no ${this.key} points in the selected runs yet` : "select runs in the table to draw their curves";
-      ctx.fillText(none, M.left + plotW / 2, M.top + plotH / 2);
+      ctx.fillText(none, this.left + plotW / 2, M.top + plotH / 2);
     }
 
     ctx.save();
     ctx.beginPath();
-    ctx.rect(M.left, M.top, plotW, plotH);
+    ctx.rect(this.left, M.top, plotW, plotH);
     ctx.clip();
     const hovered = this.host.hovered();
     const baseline = this.host.baseline();
@@ -381,8 +391,8 @@ export class Chart {
   }
 
   private drawAxes(
-    ctx: CanvasRenderingContext2D, theme: Theme, x0: number, x1: number, y0: number, y1: number,
-    logY: boolean, axis: XAxis, plotW: number, plotH: number,
+    ctx: CanvasRenderingContext2D, theme: Theme, x0: number, x1: number, yv: number[], ylab: (v: number) => string,
+    axis: XAxis, plotW: number, plotH: number,
   ): void {
     const count = Math.max(2, Math.floor(plotW / 90));
     let xt: Ticks;
@@ -392,33 +402,41 @@ export class Chart {
       const v = niceTicks(x0, x1, count).filter((s) => Number.isInteger(s) || x1 - x0 < 10);
       xt = { values: v, label: linearLabel(v) };
     }
-    const yv = logY ? logTicks(y0, y1) : niceTicks(y0, y1, Math.max(2, Math.floor(plotH / 45)));
-    const ylab = logY ? (v: number) => formatValue(v) : linearLabel(yv);
     ctx.strokeStyle = theme.grid;
     ctx.lineWidth = 1;
     ctx.fillStyle = theme.muted;
     ctx.beginPath();
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
+    const xticks: { px: number; text: string }[] = [];
     for (const v of xt.values) {
       const px = Math.round(this.sx(v)) + 0.5;
-      if (px < M.left - 1 || px > M.left + plotW + 1) continue;
+      if (px < this.left - 1 || px > this.left + plotW + 1) continue;
       ctx.moveTo(px, M.top);
       ctx.lineTo(px, M.top + plotH);
-      ctx.fillText(xt.label(v), px, M.top + plotH + 6);
+      xticks.push({ px, text: xt.label(v) });
     }
+    // Each label whole inside the canvas: the end ones are pushed in rather than cut off.
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    const placed = placeXLabels(xticks, (t) => ctx.measureText(t).width, 2, this.width - 2);
+    for (const l of placed) ctx.fillText(l.text, l.x, M.top + plotH + 6);
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
+    const ylabels: string[] = [];
     for (const v of yv) {
       const py = Math.round(this.sy(v)) + 0.5;
       if (py < M.top - 1 || py > M.top + plotH + 1) continue;
-      ctx.moveTo(M.left, py);
-      ctx.lineTo(M.left + plotW, py);
-      ctx.fillText(ylab(v), M.left - 6, py);
+      ctx.moveTo(this.left, py);
+      ctx.lineTo(this.left + plotW, py);
+      ctx.fillText(ylab(v), this.left - 6, py);
+      ylabels.push(ylab(v));
     }
     ctx.stroke();
     ctx.strokeStyle = theme.muted;
-    ctx.strokeRect(M.left + 0.5, M.top + 0.5, plotW, plotH);
+    ctx.strokeRect(this.left + 0.5, M.top + 0.5, plotW, plotH);
+    // What the axes show, for tests and tools that cannot read a canvas.
+    this.canvas.dataset.xLabels = placed.map((l) => l.text).join(" ");
+    this.canvas.dataset.yLabels = ylabels.join(" ");
+    this.canvas.dataset.left = String(this.left);
   }
 
   // -- hover and zoom ----------------------------------------------------------------------------------
@@ -451,6 +469,8 @@ export class Chart {
       return;
     }
     const { line, i } = hit;
+    const tol = Math.abs(this.invx(this.left + HOVER_PX) - this.invx(this.left));
+    const others = hoverRows(this.lines, line.xs[i], tol, { run: line.run, i }, TIP_ROWS);
     const px = this.sx(line.xs[i]);
     const py = this.sy(line.drawY[i]);
     ctx.strokeStyle = theme.muted;
@@ -464,10 +484,18 @@ export class Chart {
     ctx.beginPath();
     ctx.arc(px, py, 4, 0, Math.PI * 2);
     ctx.fill();
-    this.showTip(line, i, px, py);
+    for (const r of others.rows) {
+      if (r.run === line.run) continue;
+      const l = this.lines.find((x) => x.run === r.run) as Line;
+      ctx.fillStyle = colorOf(r.run);
+      ctx.beginPath();
+      ctx.arc(this.sx(l.xs[r.i]), this.sy(r.value), 2.5, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    this.showTip(line, i, px, py, others);
   }
 
-  private showTip(line: Line, i: number, px: number, py: number): void {
+  private showTip(line: Line, i: number, px: number, py: number, others: { rows: TipRow[]; more: number }): void {
     const tip = this.tip;
     tip.replaceChildren();
     const head = document.createElement("div");
@@ -495,10 +523,43 @@ export class Chart {
     const axis = this.host.xAxis();
     if (axis === "wall") row("time", formatDateTime(line.t[i] / 1000));
     if (axis === "relative") row("elapsed", formatDuration(line.xs[i]));
+    if (others.rows.length > 1) {
+      // Every drawn run at this x, as W&B lists them: compare values without hunting for each curve.
+      // Laid out inline: the tooltip's stylesheet rules are for its key/value rows.
+      const list = document.createElement("div");
+      list.className = "tb-tip-runs";
+      Object.assign(list.style, { display: "block", marginTop: "4px", paddingTop: "4px", borderTop: "1px solid var(--tb-border)" });
+      for (const r of others.rows) {
+        const item = document.createElement("div");
+        item.className = r.run === line.run ? "tb-tip-line tb-tip-hit" : "tb-tip-line";
+        Object.assign(item.style, { display: "flex", justifyContent: "space-between", gap: "10px", whiteSpace: "nowrap" });
+        if (r.run === line.run) item.style.fontWeight = "600";
+        const who = document.createElement("span");
+        who.className = "tb-tip-who";
+        Object.assign(who.style, { display: "flex", alignItems: "center", gap: "6px", minWidth: "0", overflow: "hidden" });
+        const dot = document.createElement("span");
+        dot.className = "tb-swatch";
+        dot.style.background = colorOf(r.run);
+        const label = document.createElement("span");
+        label.textContent = this.host.runLabel(r.run);
+        who.append(dot, label);
+        const v = document.createElement("span");
+        v.textContent = formatValue(r.value);
+        item.append(who, v);
+        list.append(item);
+      }
+      if (others.more) {
+        const more = document.createElement("div");
+        more.className = "tb-tip-key";
+        more.textContent = `+${others.more} more`;
+        list.append(more);
+      }
+      tip.append(list);
+    }
     tip.hidden = false;
     const left = px + 12 + 180 > this.width ? px - 12 - tip.offsetWidth : px + 12;
     tip.style.left = `${Math.max(0, left)}px`;
-    tip.style.top = `${Math.max(0, py - 10)}px`;
+    tip.style.top = `${Math.max(0, Math.min(py - 10, HEIGHT - tip.offsetHeight))}px`;
   }
 
   private onMove = (e: MouseEvent): void => {
@@ -507,8 +568,8 @@ export class Chart {
     const my = e.clientY - r.top;
     this.mouse = { x: mx, y: my };
     if (this.dragFrom !== null) {
-      const a = Math.max(M.left, Math.min(this.dragFrom, mx));
-      const b = Math.min(M.left + this.plotWidth, Math.max(this.dragFrom, mx));
+      const a = Math.max(this.left, Math.min(this.dragFrom, mx));
+      const b = Math.min(this.left + this.plotWidth, Math.max(this.dragFrom, mx));
       this.band.hidden = false;
       this.band.style.left = `${a}px`;
       this.band.style.width = `${Math.max(0, b - a)}px`;
@@ -531,7 +592,7 @@ export class Chart {
     if (e.button !== 0) return;
     const r = this.canvas.getBoundingClientRect();
     const mx = e.clientX - r.left;
-    if (mx < M.left || mx > M.left + this.plotWidth) return;
+    if (mx < this.left || mx > this.left + this.plotWidth) return;
     this.dragFrom = mx;
     e.preventDefault();
   };
@@ -539,7 +600,7 @@ export class Chart {
   private onUp = (e: MouseEvent): void => {
     if (this.dragFrom === null) return;
     const r = this.canvas.getBoundingClientRect();
-    const mx = Math.max(M.left, Math.min(M.left + this.plotWidth, e.clientX - r.left));
+    const mx = Math.max(this.left, Math.min(this.left + this.plotWidth, e.clientX - r.left));
     const from = this.dragFrom;
     this.dragFrom = null;
     this.band.hidden = true;
@@ -580,6 +641,80 @@ export class Chart {
     const more = this.lines.length > 5 ? `, and ${this.lines.length - 5} more` : "";
     return `${this.key}: ${this.lines.length} runs; last values ${parts.join(", ")}${more}`;
   }
+}
+
+export interface TipRow {
+  run: number;
+  /** Index of the run's point nearest the hovered x. */
+  i: number;
+  /** Its value as drawn (smoothed when smoothing is on). */
+  value: number;
+}
+
+/**
+ * Each line's point nearest to `x` (a line counts when `x` is within its span, or its nearest point is
+ * within `tol` axis units), largest value first; at most `cap` rows, the `nearest` run (at its hovered
+ * point i, so the list agrees with the tooltip's head) always among them, `more` counting the rest.
+ */
+export function hoverRows(
+  lines: { run: number; n: number; xs: Float64Array; drawY: Float64Array }[], x: number, tol: number,
+  nearest: { run: number; i: number }, cap: number,
+): { rows: TipRow[]; more: number } {
+  const rows: TipRow[] = [];
+  for (const l of lines) {
+    if (!l.n) continue;
+    if (l.run === nearest.run) {
+      rows.push({ run: l.run, i: nearest.i, value: l.drawY[nearest.i] });
+      continue;
+    }
+    const j = lowerBound(l.xs, l.n, x);
+    let best = -1;
+    for (const i of [j - 1, j]) {
+      if (i < 0 || i >= l.n || !Number.isFinite(l.drawY[i])) continue;
+      if (best < 0 || Math.abs(l.xs[i] - x) < Math.abs(l.xs[best] - x)) best = i;
+    }
+    if (best < 0) continue;
+    const inside = x >= l.xs[0] && x <= l.xs[l.n - 1];
+    if (inside || Math.abs(l.xs[best] - x) <= tol) rows.push({ run: l.run, i: best, value: l.drawY[best] });
+  }
+  rows.sort((a, b) => b.value - a.value);
+  if (rows.length <= cap) return { rows, more: 0 };
+  const kept = rows.slice(0, cap);
+  if (!kept.some((r) => r.run === nearest.run)) {
+    const hit = rows.find((r) => r.run === nearest.run);
+    if (hit) kept.splice(cap - 1, 1, hit);
+  }
+  return { rows: kept, more: rows.length - kept.length };
+}
+
+/**
+ * The order charts appear in: metrics with points in the drawn runs first, an empty chart last; within
+ * each, keys grouped by their prefix ("train/", "eval/"; groups in order of first appearance) and in the
+ * given order inside a group.
+ */
+export function chartOrder(keys: string[], hasData: (key: string) => boolean): string[] {
+  const prefix = (k: string) => (k.includes("/") ? k.slice(0, k.indexOf("/")) : "");
+  const groups = new Map<string, number>();
+  for (const k of keys) if (!groups.has(prefix(k))) groups.set(prefix(k), groups.size);
+  const rank = new Map(keys.map((k, i) => [k, { empty: hasData(k) ? 0 : 1, group: groups.get(prefix(k)) ?? 0, i }]));
+  return [...keys].sort((a, b) => {
+    const p = rank.get(a)!;
+    const q = rank.get(b)!;
+    return p.empty - q.empty || p.group - q.group || p.i - q.i;
+  });
+}
+
+/** The time (epoch ms) a run's relative-time axis counts from: its first point among the charted metrics
+ * (not the run's creation time, which an importer's explicit wall_time may precede by days). 0 when none. */
+export function runOrigin(store: BoardStore, run: number, keys: string[]): number {
+  let t0 = Infinity;
+  for (const key of keys) {
+    const s = store.get(run, key);
+    if (!s) continue;
+    if (s.n) t0 = Math.min(t0, s.t[0]);
+    if (s.detail?.t.length) t0 = Math.min(t0, s.detail.t[0]);
+  }
+  return Number.isFinite(t0) ? t0 : 0;
 }
 
 /** First index i in [0, n) with a[i] >= v (n when none). */
