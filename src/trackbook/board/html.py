@@ -31,8 +31,8 @@ from .encode import Part, pack
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # The run colours, by run id modulo their number; js/colors.ts holds the same list (a test checks).
 PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2",
-    "#c9a227", "#ff9da7", "#9c755f", "#5fa2ce", "#d37295", "#8cd17d",
+    "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#c9a227", "#ba55d3", "#9c755f", "#5fa2ce",
+    "#d37295", "#c71585", "#a65628", "#6495ed", "#9467bd", "#e9967a", "#1b9e77", "#66a61e", "#e377c2", "#a6761d",
 )
 MAX_ROWS = 100  # rows in the static table (the newest); the rest are counted
 MAX_PARAMS = 12  # param columns in the static table
