@@ -4,12 +4,16 @@ kernel after the board was shown, with no script of ours and the hostile param a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import nbformat
+import numpy as np
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
+import trackbook
 from support import python_env
 
 TRAIN = """
@@ -40,7 +44,7 @@ def _static_board(nb: nbformat.NotebookNode, cell: int) -> str:
     assert 'class="trackbook-static"' in copy["data"]["text/html"]
     html, _ = HTMLExporter().from_notebook_node(nb)
     assert "Error displaying widget" not in html
-    return html.split('class="trackbook-static"', 1)[1].split("</table>", 1)[0]
+    return html.split('class="trackbook-static"', 1)[1].split("</svg></figure></div></div>", 1)[0]
 
 
 def test_an_exported_notebook_shows_the_static_board(tmp_path: Path) -> None:
@@ -65,3 +69,46 @@ def test_a_board_shown_before_training_is_saved_as_it_ended(tmp_path: Path) -> N
     board = _static_board(nb, 0)
     assert ">first<" in board and ">second<" in board and "<polyline" in board
     assert "No runs yet" not in board
+
+
+def test_the_static_copy_is_readable(tb: Any) -> None:
+    """The copy a notebook keeps: the table first, as wide as the output at most, one line per run (the full
+    text of a cut cell in its escaped title), metric and param columns told apart, charts with round ticks
+    and a noisy 20k-point curve drawn as its min/max band."""
+    trackbook.init(experiment="static")
+    rng = np.random.default_rng(0)
+    trackbook.start_run("noisy")
+    note = 'a "long" note <b>bold</b> ' + "word " * 60
+    trackbook.log_params({"lr": 0.01, "note": note})
+    steps = np.arange(20_000)
+    loss = 9.4165 + 0.0004 * rng.standard_normal(len(steps))
+    for s, v in zip(steps[::1].tolist(), loss.tolist()):
+        trackbook.log_time_series_metrics({"loss": v, "lr": 0.01 * 0.9999 ** s}, step=s)
+    trackbook.end_run()
+    board = trackbook.board("static")
+    board.refresh()
+    html = board._repr_mimebundle_()[0]["text/html"]
+    board.close()
+    static = html.split('class="trackbook-static"', 1)[1]
+    assert "<script" not in static and "<b>" not in static
+    assert static.index("<table") < static.index("<figure")  # the table first
+    table = static.split("</table>", 1)[0]
+    assert "overflow-x: auto" in static.split("<table", 1)[0]  # scrolls inside the output's width
+    assert "white-space: nowrap" in table and "text-overflow: ellipsis" in table
+    assert ">metrics (last value)</th>" in table and ">params</th>" in table  # lr the metric vs lr the param
+    assert 'title="a &quot;long&quot; note &lt;b&gt;bold&lt;/b&gt; word' in table  # the full text, escaped
+    charts = re.findall(r"<figure.*?</figure>", static)
+    assert len(charts) == 2
+    for chart in charts:
+        ylabels = re.findall(r'text-anchor="end" fill="currentColor">([^<]+)</text>', chart)
+        values = [float(t) for t in ylabels]
+        assert 3 <= len(values) <= 6, ylabels
+        gaps = np.diff(values)
+        assert np.allclose(gaps, gaps[0], rtol=1e-6) and gaps[0] > 0, ylabels  # evenly spaced round ticks
+        assert len(set(ylabels)) == len(ylabels)
+    loss_chart = next(c for c in charts if ">loss</figcaption>" in c)
+    ylabels = re.findall(r'text-anchor="end" fill="currentColor">([^<]+)</text>', loss_chart)
+    assert all(t.startswith("9.41") and "e" not in t for t in ylabels), ylabels  # not "9.416e-"
+    assert "<polygon" in loss_chart  # the noise band
+    line = re.search(r'<polyline[^>]*points="([^"]+)"', loss_chart)
+    assert line is not None and len(line.group(1).split()) >= 200  # a dense mean line, not a sparse zigzag

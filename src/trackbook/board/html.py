@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from ..reduce import reduction_indices
 from ..session import resolve
 from ..store import Store
 from .encode import Part, pack
@@ -120,11 +119,13 @@ def fallback(
         if p.run in selection or not selection:
             by_key.setdefault(p.key, []).append(p)
     names = {r["id"]: r["name"] for r in runs}
+    # The table first (it says which runs there are), then the charts, side by side where they fit.
+    out.append(_table(runs, header.get("charts", [])))
+    out.append('<div style="display: flex; flex-wrap: wrap; gap: 0 16px">')
     for key in header.get("charts", []):
         if by_key.get(key):
             out.append(_svg_chart(key, by_key[key], names))
-    out.append(_table(runs, header.get("charts", [])))
-    out.append("</div>")
+    out.append("</div></div>")
     return "".join(out)
 
 
@@ -147,24 +148,53 @@ def saved_copy(header: dict[str, Any], parts: Sequence[Part], options: dict[str,
                                                attributes=f' data-trackbook-saved="{uid}"')
 
 
+CELL = ("padding: 2px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 18em;"
+        " text-align: left")
+
+
+def _cell(tag: str, text: str, style: str = CELL, *, markup: str | None = None) -> str:
+    """One table cell holding `text` on one line (cut with an ellipsis by CSS; the full text, escaped, is
+    its title). `markup` (made here, never from the store) replaces the shown text."""
+    shown = markup if markup is not None else escape(text)
+    title = f' title="{escape(text)}"' if text else ""
+    return f'<{tag} style="{style}"{title}>{shown}</{tag}>'
+
+
 def _table(runs: list[dict[str, Any]], charts: list[str]) -> str:
+    """The run table, no wider than the output (it scrolls sideways), one line per run; a header row groups
+    the columns into the run, its metrics' last values and its params (a metric and a param may share a
+    name)."""
     params: list[str] = []
     for r in runs:
         params += [k for k in r["params"] if k not in params]
     params = params[:MAX_PARAMS]
-    head = ["", "run", "experiment", "state", "start", "duration", *charts, *params]
-    cells = "".join(f'<th style="text-align:left; padding: 2px 6px">{escape(h)}</th>' for h in head)
-    rows = [f"<table style=\"border-collapse: collapse\"><thead><tr>{cells}</tr></thead><tbody>"]
+    base = ["", "run", "experiment", "state", "start", "duration"]
+    group = "padding: 2px 6px; text-align: left; font-weight: 400; opacity: 0.7; border-bottom: 1px solid #8884"
+    groups = [f'<th colspan="{len(base)}" style="{group}"></th>']
+    if charts:
+        groups.append(f'<th colspan="{len(charts)}" style="{group}; border-left: 1px solid #8884">'
+                      "metrics (last value)</th>")
+    if params:
+        groups.append(f'<th colspan="{len(params)}" style="{group}; border-left: 1px solid #8884">params</th>')
+    first = f"{CELL}; border-left: 1px solid #8884"
+    heads = [_cell("th", h) for h in base]
+    heads += [_cell("th", k, first if i == 0 else CELL) for i, k in enumerate(charts)]
+    heads += [_cell("th", k, first if i == 0 else CELL) for i, k in enumerate(params)]
+    rows = ['<div style="max-width: 100%; overflow-x: auto; margin: 4px 0">'
+            '<table style="border-collapse: collapse; width: max-content">'
+            f'<thead><tr>{"".join(groups)}</tr><tr>{"".join(heads)}</tr></thead><tbody>']
     for r in runs[:MAX_ROWS]:
         end = r["end"] if r["end"] is not None else r["updated"]
-        values = [
-            f'<span style="color:{color(r["id"])}">&#9632;</span>', escape(r["name"]), escape(r["exp"]),
-            escape(r["state"].lower()), escape(_when(r["start"])), escape(duration(end - r["start"])),
-            *(escape(fmt(r["last"][k][1])) if k in r["last"] else "" for k in charts),
-            *(escape(_cut(fmt(r["params"].get(k)))) for k in params),
-        ]
-        rows.append("<tr>" + "".join(f'<td style="padding: 2px 6px">{v}</td>' for v in values) + "</tr>")
-    rows.append("</tbody></table>")
+        swatch = f'<span style="color:{color(r["id"])}">&#9632;</span>'
+        cells = [_cell("td", "", markup=swatch)]
+        cells += [_cell("td", t) for t in (r["name"], r["exp"], r["state"].lower(), _when(r["start"]),
+                                            duration(end - r["start"]))]
+        cells += [_cell("td", fmt(r["last"][k][1]) if k in r["last"] else "", first if i == 0 else CELL)
+                  for i, k in enumerate(charts)]
+        cells += [_cell("td", _cut(fmt(r["params"].get(k))), first if i == 0 else CELL)
+                  for i, k in enumerate(params)]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    rows.append("</tbody></table></div>")
     if len(runs) > MAX_ROWS:
         rows.append(f"<p>and {len(runs) - MAX_ROWS} more runs</p>")
     return "".join(rows)
@@ -175,53 +205,141 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_CELL else f"{text[:MAX_CELL]}… ({len(text):,} characters)"
 
 
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """About `count` (3 to 6) round values covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten,
+    the first at or below `lo` and the last at or above `hi`."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(count - 1, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step + 1e-9) * step
+    ticks = [round(start, 12)]
+    while ticks[-1] < hi - step * 1e-9 or len(ticks) < 2:
+        ticks.append(round(start + len(ticks) * step, 12))
+    return ticks
+
+
+def tick_label(v: float, step: float) -> str:
+    """A tick's text with as many decimals as its step needs (1e-4 and 1e6 on in powers of ten)."""
+    if v == 0:
+        return "0"
+    big = max(abs(v), step)
+    if big >= 1e6 or big < 1e-3:
+        digits = max(0, min(3, math.floor(math.log10(abs(v))) - math.floor(math.log10(step))))
+        mant, exp = f"{v:.{digits}e}".split("e")
+        return f"{mant}e{int(exp)}"
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9) + (1 if round(step / 10 ** math.floor(
+        math.log10(step) + 1e-9), 6) == 2.5 else 0))
+    return f"{v:.{decimals}f}"
+
+
+def _envelope(steps: np.ndarray, vals: np.ndarray, buckets: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per x bucket: its centre, the min, max and mean of its finite values (NaN where it has none)."""
+    lo, hi = float(steps[0]), float(steps[-1])
+    b = np.zeros(len(steps), np.int64) if hi <= lo else np.minimum(
+        ((steps - lo) / (hi - lo) * buckets).astype(np.int64), buckets - 1)
+    ok = np.isfinite(vals)
+    count = np.bincount(b[ok], minlength=buckets).astype(np.float64)
+    total = np.bincount(b[ok], weights=vals[ok], minlength=buckets)
+    low = np.full(buckets, np.inf)
+    high = np.full(buckets, -np.inf)
+    np.minimum.at(low, b[ok], vals[ok])
+    np.maximum.at(high, b[ok], vals[ok])
+    xs = np.bincount(b, weights=steps, minlength=buckets) / np.maximum(np.bincount(b, minlength=buckets), 1)
+    has = count > 0
+    mean = np.where(has, total / np.maximum(count, 1), np.nan)
+    low[~has] = np.nan
+    high[~has] = np.nan
+    used = np.bincount(b, minlength=buckets) > 0
+    return xs[used], low[used], high[used], mean[used]
+
+
+ENVELOPE_ABOVE = 600  # points in a curve beyond which it is drawn as its min/max band and bucket means
+BUCKETS = 300  # buckets of such a curve (about one per two px of the chart)
+
+
 def _svg_chart(key: str, parts: list[Part], names: dict[int, str]) -> str:
-    lines = []
-    xs, ys = [], []
+    """One metric's chart: every run's curve (a long noisy one as a light min/max band with its bucket
+    means through it), 3 to 6 round ticks per axis with labels that fit their margin."""
+    curves = []
     for p in parts:
         steps = np.asarray(p.steps, np.float64)
         vals = np.asarray(p.values, np.float64)
-        if len(steps) > 240:
-            idx = reduction_indices(steps, vals, 60)
-            steps, vals = steps[idx], vals[idx]
-        lines.append((p.run, steps, vals))
-        xs.append(steps)
-        ys.append(vals[np.isfinite(vals)])
-    x_all = np.concatenate(xs) if xs else np.empty(0)
-    y_all = np.concatenate(ys) if ys else np.empty(0)
+        if len(steps) > ENVELOPE_ABOVE:
+            order = np.argsort(steps, kind="stable")
+            xs, low, high, mean = _envelope(steps[order], vals[order], BUCKETS)
+            curves.append((p.run, xs, mean, (low, high)))
+        else:
+            curves.append((p.run, steps, vals, None))
+    x_all = np.concatenate([c[1] for c in curves]) if curves else np.empty(0)
+    y_parts = [c[2][np.isfinite(c[2])] for c in curves] + [
+        v[np.isfinite(v)] for c in curves if c[3] is not None for v in c[3]]
+    y_all = np.concatenate(y_parts) if y_parts else np.empty(0)
     if not len(x_all) or not len(y_all):
         return ""
     x0, x1 = float(x_all.min()), float(x_all.max())
     y0, y1 = float(y_all.min()), float(y_all.max())
-    x1 = x1 if x1 > x0 else x0 + 1
-    y1 = y1 if y1 > y0 else y0 + 1
-    w, h = SVG_W - 2 * PAD, SVG_H - 2 * PAD
+    if x1 <= x0:
+        x0, x1 = x0 - 0.5, x0 + 0.5
+    if y1 <= y0:
+        pad = abs(y0) * 0.1 or 1.0
+        y0, y1 = y0 - pad, y1 + pad
+    yt = nice_ticks(y0, y1, 5)
+    y0, y1 = min(y0, yt[0]), max(y1, yt[-1])  # the axis runs from tick to tick
+    ystep = yt[1] - yt[0] if len(yt) > 1 else 1.0
+    xt = [t for t in nice_ticks(x0, x1, 5) if x0 - 1e-9 <= t <= x1 + 1e-9]
+    xstep = xt[1] - xt[0] if len(xt) > 1 else 1.0
+    ylabels = [tick_label(t, ystep) for t in yt]
+    left = 10 + 6.5 * max(len(t) for t in ylabels)  # room for the longest y label at 10 px
+    top, right, bottom = 8, 14, 22
+    w, h = SVG_W - left - right, SVG_H - top - bottom
 
-    def sx(x: np.ndarray) -> np.ndarray:
-        return PAD + (x - x0) / (x1 - x0) * w
+    def sx(x: np.ndarray | float) -> Any:
+        return left + (np.asarray(x) - x0) / (x1 - x0) * w
 
-    def sy(y: np.ndarray) -> np.ndarray:
-        return PAD + h - (y - y0) / (y1 - y0) * h
+    def sy(y: np.ndarray | float) -> Any:
+        return top + h - (np.asarray(y) - y0) / (y1 - y0) * h
 
-    svg = [f'<figure style="margin: 8px 0"><figcaption style="font-weight: 600">{escape(key)}</figcaption>'
-           f'<svg width="{SVG_W}" height="{SVG_H}" role="img" '
-           f'aria-label="{escape(key)}, {len(parts)} runs">'
-           f'<rect x="{PAD}" y="{PAD}" width="{w}" height="{h}" fill="none" stroke="#8888"/>'
-           f'<text x="{PAD}" y="{SVG_H - 8}" font-size="10" fill="currentColor">{escape(fmt(x0))}</text>'
-           f'<text x="{SVG_W - PAD}" y="{SVG_H - 8}" font-size="10" text-anchor="end" fill="currentColor">'
-           f'{escape(fmt(x1))}</text>'
-           f'<text x="2" y="{PAD + 4}" font-size="10" fill="currentColor">{escape(fmt(y1))}</text>'
-           f'<text x="2" y="{PAD + h}" font-size="10" fill="currentColor">{escape(fmt(y0))}</text>']
-    for run, steps, vals in lines:
-        px, py = sx(steps), sy(vals)
-        ok = np.isfinite(vals)
+    svg = [f'<figure style="margin: 8px 0; max-width: 100%"><figcaption style="font-weight: 600">'
+           f'{escape(key)}</figcaption>'
+           f'<svg width="{SVG_W}" height="{SVG_H}" viewBox="0 0 {SVG_W} {SVG_H}" style="max-width: 100%; '
+           f'height: auto" role="img" aria-label="{escape(key)}, {len(parts)} runs" font-size="10">']
+    for t, label in zip(yt, ylabels):
+        y = float(sy(t))
+        svg.append(f'<line x1="{left}" x2="{left + w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#8883"/>'
+                   f'<text x="{left - 4}" y="{y + 3.5:.1f}" text-anchor="end" fill="currentColor">'
+                   f"{escape(label)}</text>")
+    for t in xt:
+        x = float(sx(t))
+        anchor = "end" if x > left + w - 20 else "middle"
+        svg.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + h}" stroke="#8883"/>'
+                   f'<text x="{x:.1f}" y="{top + h + 14}" text-anchor="{anchor}" fill="currentColor">'
+                   f"{escape(tick_label(t, xstep))}</text>")
+    svg.append(f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#8888"/>')
+    for run, xs, ys, band in curves:
+        title = f"<title>{escape(names.get(run, str(run)))}</title>"
+        px = sx(xs)
+        if band is not None:  # the spread of each bucket, so a noisy curve reads as its noise band
+            low, high = band
+            ok = np.isfinite(low)
+            cuts = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
+            for seg in np.split(np.arange(len(xs)), cuts):
+                if len(seg) and ok[seg[0]]:
+                    upper = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[seg], sy(high[seg])))
+                    lower = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[seg][::-1], sy(low[seg])[::-1]))
+                    svg.append(f'<polygon fill="{color(run)}" fill-opacity="0.2" stroke="none" '
+                               f'points="{upper} {lower}">{title}</polygon>')
+        py = sy(ys)
+        ok = np.isfinite(ys)
         # NaN breaks the line: one polyline per finite stretch.
         cuts = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
-        for seg in np.split(np.arange(len(vals)), cuts):
+        for seg in np.split(np.arange(len(ys)), cuts):
             if len(seg) and ok[seg[0]]:
                 pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[seg], py[seg]))
                 svg.append(f'<polyline fill="none" stroke="{color(run)}" stroke-width="1.5" points="{pts}">'
-                           f"<title>{escape(names.get(run, str(run)))}</title></polyline>")
+                           f"{title}</polyline>")
     svg.append("</svg></figure>")
     return "".join(svg)
 
