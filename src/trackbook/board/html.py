@@ -36,7 +36,7 @@ PALETTE = (
 MAX_ROWS = 100  # rows in the static table (the newest); the rest are counted
 MAX_PARAMS = 12  # param columns in the static table
 MAX_CELL = 200  # characters of a static table cell; longer text is cut with "…" (the live board shows it whole)
-SVG_W, SVG_H, PAD = 640, 200, 36
+SVG_W, SVG_H = 640, 220
 
 
 def color(run_id: int) -> str:
