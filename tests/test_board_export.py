@@ -112,3 +112,20 @@ def test_the_static_copy_is_readable(tb: Any) -> None:
     assert "<polygon" in loss_chart  # the noise band
     line = re.search(r'<polyline[^>]*points="([^"]+)"', loss_chart)
     assert line is not None and len(line.group(1).split()) >= 200  # a dense mean line, not a sparse zigzag
+
+
+def test_a_run_that_never_ended_lasts_until_its_last_point_in_the_static_copy(tb: Any) -> None:
+    import time
+
+    from trackbook.board.widget import Board
+
+    trackbook.init(experiment="open")
+    trackbook.start_run("still-open")
+    later = time.time() + 3600
+    trackbook.log_time_series_metrics({"loss": 1.0}, step=1, wall_time=later)
+    trackbook.flush()
+    board = Board("open", live=False)
+    html = board._repr_mimebundle_()[0]["text/html"]
+    board.close()
+    assert ">1h 00m<" in html  # not the 0s of its last update
+    trackbook.end_run()

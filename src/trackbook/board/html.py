@@ -184,7 +184,8 @@ def _table(runs: list[dict[str, Any]], charts: list[str]) -> str:
             '<table style="border-collapse: collapse; width: max-content">'
             f'<thead><tr>{"".join(groups)}</tr><tr>{"".join(heads)}</tr></thead><tbody>']
     for r in runs[:MAX_ROWS]:
-        end = r["end"] if r["end"] is not None else r["updated"]
+        # A run that never ended (running, crashed) lasts until its last sign of life, as in the live table.
+        end = r["end"] if r["end"] is not None else max(r["updated"], r.get("seen") or r["updated"])
         swatch = f'<span style="color:{color(r["id"])}">&#9632;</span>'
         cells = [_cell("td", "", markup=swatch)]
         cells += [_cell("td", t) for t in (r["name"], r["exp"], r["state"].lower(), _when(r["start"]),
