@@ -495,17 +495,22 @@ export class Chart {
     this.showTip(line, i, px, py, others);
   }
 
+  /** A run's colour swatch and name, as the tooltip's rows show it. */
+  private runTag(run: Line["run"]): HTMLSpanElement[] {
+    const swatch = document.createElement("span");
+    swatch.className = "tb-swatch";
+    swatch.style.background = colorOf(run);
+    const name = document.createElement("span");
+    name.textContent = this.host.runLabel(run);
+    return [swatch, name];
+  }
+
   private showTip(line: Line, i: number, px: number, py: number, others: { rows: TipRow[]; more: number }): void {
     const tip = this.tip;
     tip.replaceChildren();
     const head = document.createElement("div");
     head.className = "tb-tip-run";
-    const sw = document.createElement("span");
-    sw.className = "tb-swatch";
-    sw.style.background = colorOf(line.run);
-    const name = document.createElement("span");
-    name.textContent = this.host.runLabel(line.run);
-    head.append(sw, name);
+    head.append(...this.runTag(line.run));
     tip.append(head);
     const row = (label: string, value: string) => {
       const r = document.createElement("div");
@@ -525,24 +530,14 @@ export class Chart {
     if (axis === "relative") row("elapsed", formatDuration(line.xs[i]));
     if (others.rows.length > 1) {
       // Every drawn run at this x, as W&B lists them: compare values without hunting for each curve.
-      // Laid out inline: the tooltip's stylesheet rules are for its key/value rows.
       const list = document.createElement("div");
       list.className = "tb-tip-runs";
-      Object.assign(list.style, { display: "block", marginTop: "4px", paddingTop: "4px", borderTop: "1px solid var(--tb-border)" });
       for (const r of others.rows) {
         const item = document.createElement("div");
         item.className = r.run === line.run ? "tb-tip-line tb-tip-hit" : "tb-tip-line";
-        Object.assign(item.style, { display: "flex", justifyContent: "space-between", gap: "10px", whiteSpace: "nowrap" });
-        if (r.run === line.run) item.style.fontWeight = "600";
         const who = document.createElement("span");
         who.className = "tb-tip-who";
-        Object.assign(who.style, { display: "flex", alignItems: "center", gap: "6px", minWidth: "0", overflow: "hidden" });
-        const dot = document.createElement("span");
-        dot.className = "tb-swatch";
-        dot.style.background = colorOf(r.run);
-        const label = document.createElement("span");
-        label.textContent = this.host.runLabel(r.run);
-        who.append(dot, label);
+        who.append(...this.runTag(r.run));
         const v = document.createElement("span");
         v.textContent = formatValue(r.value);
         item.append(who, v);
