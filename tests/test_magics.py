@@ -122,6 +122,30 @@ def test_an_interrupted_cell_is_cancelled(ip: Any) -> None:
     assert runs_of()["stopped"].get_state() == "CANCELLED"
 
 
+def test_resuming_a_run_another_live_process_writes_warns(ip: Any, store_path: Any) -> None:
+    import subprocess
+    import textwrap
+
+    from support import PYTHON, python_env
+
+    owner = subprocess.Popen([PYTHON, "-c", textwrap.dedent("""
+        import sys, trackbook
+        trackbook.init(store=sys.argv[1], experiment="magic-exp")
+        trackbook.start_run("shared")
+        trackbook.flush()
+        print("ready", flush=True)
+        sys.stdin.readline()
+    """), str(store_path)], env=python_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "ready"
+        with pytest.warns(trackbook.TrackbookWarning, match="still RUNNING in process .* automatic steps"):
+            result = run(ip, "%%track shared --resume\ntrackbook.log_time_series_metrics({'loss': 1.0}, step=7)\n")
+        assert result.error_in_exec is None
+    finally:
+        owner.kill()
+        owner.wait(timeout=30)
+
+
 def test_resume_continues_the_run_and_keeps_both_cells(ip: Any) -> None:
     run(ip, "%%track long\nfor i in range(3):\n    trackbook.log_time_series_metrics({'loss': i})\n")
     result = run(ip, "%%track long --resume --param phase=2\ntrackbook.log_time_series_metrics({'loss': 9})\n")

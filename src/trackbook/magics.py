@@ -212,7 +212,7 @@ class TrackMagics(Magics):
     def _run_cell(self, line: str, cell: str) -> Any:
         __tracebackhide__ = True  # IPython leaves this frame out of the cell's traceback
         from . import tracking
-        from .run import ExperimentRun
+        from .run import ExperimentRun, warn_if_live_elsewhere
         from .session import session
         from .states import ExecutionState
 
@@ -247,6 +247,7 @@ class TrackMagics(Magics):
                 raise UsageError(
                     f"no run {name!r} in experiment {experiment.name!r} to resume; drop --resume to start it"
                 ) from None
+            warn_if_live_elsewhere(run)
             run.update_state(ExecutionState.RUNNING)
         else:
             run = _create_run(experiment, name)
