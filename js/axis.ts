@@ -10,13 +10,21 @@ export interface Ticks {
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
   if (hi <= lo) return [lo];
-  const raw = (hi - lo) / Math.max(count, 1);
+  const n = Math.max(count, 1);
+  const raw = hi / n - lo / n; // finite even for a range of ±1.8e308
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const norm = raw / mag;
   const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+  // A range narrower than the values' resolution has no room for ticks (v + step == v): one label.
+  if (!(step > 0) || !Number.isFinite(step) || lo + step === lo || hi - step === hi) return [lo];
+  // Ticks as whole multiples of the step: bounded, and finite near ±Number.MAX_VALUE.
+  const k0 = Math.ceil(lo / step - 1e-9);
+  const steps = Math.min(Math.floor(hi / step + 1e-9) - k0, 4 * n);
   const out: number[] = [];
-  const first = Math.ceil(lo / step - 1e-9) * step;
-  for (let v = first; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let i = 0; i <= steps; i++) {
+    const v = (k0 + i) * step;
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
   return out;
 }
 

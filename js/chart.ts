@@ -319,7 +319,8 @@ export class Chart {
       const pad = Math.pow(hi, 0.04) / Math.pow(lo, 0.04);
       return [lo / pad, Math.min(hi * pad, M)];
     }
-    if (hi <= lo) {
+    // Values equal but for float rounding (a constant learning rate) are a flat line, not a range to tick.
+    if (hi - lo <= 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) {
       const d = Math.abs(lo) * 0.1 || 1;
       return [Math.max(lo - d, -M), Math.min(hi + d, M)];
     }

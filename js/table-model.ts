@@ -81,11 +81,11 @@ export function cellValue(run: RunRow, col: Column, now: number): Value | undefi
     case "duration":
       return durationOf(run, now);
     case "param":
-      return col.key in run.params ? run.params[col.key] : undefined;
+      return has(run.params, col.key) ? run.params[col.key] : undefined;
     case "metric":
-      return col.key in run.metrics ? run.metrics[col.key] : undefined;
+      return has(run.metrics, col.key) ? run.metrics[col.key] : undefined;
     case "last":
-      return col.key in run.last ? run.last[col.key][1] : undefined;
+      return has(run.last, col.key) ? run.last[col.key][1] : undefined;
   }
 }
 
@@ -183,15 +183,20 @@ function unquote(s: string): string {
   return s.replace(/"/g, "");
 }
 
+/** Whether `obj` holds `key` itself: keys come from the store, and `in` would also find "constructor". */
+function has(obj: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+}
+
 /** The value a filter key names in a run: a param, else the last value of a series, else a summary metric,
  * else the run's name, experiment or state; exact key first, then ignoring case. */
 export function filterValue(run: RunRow, key: string): Value | undefined {
   const own: Record<string, Value> = { name: run.name, exp: run.exp, experiment: run.exp, state: run.state };
   const lookups: ((k: string) => Value | undefined)[] = [
-    (k) => (k in run.params ? run.params[k] : undefined),
-    (k) => (k in run.last ? run.last[k][1] : undefined),
-    (k) => (k in run.metrics ? run.metrics[k] : undefined),
-    (k) => (k in own ? own[k] : undefined),
+    (k) => (has(run.params, k) ? run.params[k] : undefined),
+    (k) => (has(run.last, k) ? run.last[k][1] : undefined),
+    (k) => (has(run.metrics, k) ? run.metrics[k] : undefined),
+    (k) => (has(own, k) ? own[k] : undefined),
   ];
   for (const look of lookups) {
     const v = look(key);
@@ -206,7 +211,7 @@ export function filterValue(run: RunRow, key: string): Value | undefined {
       }
     }
   }
-  return own[lower];
+  return has(own, lower) ? own[lower] : undefined;
 }
 
 function asNumber(text: string): number | null {
@@ -283,9 +288,9 @@ export function differingParams(runs: RunRow[], keys: string[]): Set<string> {
   const out = new Set<string>();
   if (runs.length < 2) return out;
   for (const k of keys) {
-    const first = k in runs[0].params ? runs[0].params[k] : undefined;
+    const first = has(runs[0].params, k) ? runs[0].params[k] : undefined;
     for (let i = 1; i < runs.length; i++) {
-      const v = k in runs[i].params ? runs[i].params[k] : undefined;
+      const v = has(runs[i].params, k) ? runs[i].params[k] : undefined;
       if (!same(first, v)) {
         out.add(k);
         break;

@@ -24,6 +24,15 @@ describe("ticks and labels", () => {
     expect(niceTicks(0, 100, 5)).toEqual([0, 20, 40, 60, 80, 100]);
     expect(niceTicks(0.1, 0.35, 5).map((v) => Number(v.toFixed(2)))).toEqual([0.1, 0.15, 0.2, 0.25, 0.3, 0.35]);
   });
+  it("stays bounded on ranges at the edge of float precision", () => {
+    // Ranges no wider than float rounding (a constant lr logged with noise) or tiny values: no endless loop.
+    expect(niceTicks(0.0009999999999999998, 0.001, 5).length).toBeLessThanOrEqual(21);
+    expect(niceTicks(1.0, 1.0000000000000002, 5)).toEqual([1.0]);
+    expect(niceTicks(1e-300, 2e-300, 5).length).toBeGreaterThan(1);
+    const huge = niceTicks(-1.7e308, 1.7e308, 5);
+    expect(huge.length).toBeGreaterThan(1);
+    expect(huge.every(Number.isFinite)).toBe(true);
+  });
   it("uses powers of ten on a log axis", () => {
     expect(logTicks(0.001, 10)).toEqual([0.001, 0.01, 0.1, 1, 10]);
   });

@@ -41,6 +41,15 @@ describe("columns", () => {
     expect(cellValue(runs[3], col("p:lr"), 0)).toBeUndefined();
     expect(cellValue(runs[2], col("duration"), 1100)).toBe(1100 - 1003);
   });
+  it("finds only a run's own keys, never the object's prototype", () => {
+    const proto = [run(7, "p", { params: { constructor: "mine" } }), run(8, "q")];
+    const c = columnsFor(proto, []).find((k) => k.id === "p:constructor");
+    expect(c).toBeDefined();
+    expect(cellValue(proto[0], c!, 0)).toBe("mine");
+    expect(cellValue(proto[1], c!, 0)).toBeUndefined();
+    expect(proto.filter((r) => matchesFilter(r, "constructor~native")).length).toBe(0);
+    expect(proto.filter((r) => matchesFilter(r, "toString~function")).length).toBe(0);
+  });
 });
 
 describe("sorting", () => {
