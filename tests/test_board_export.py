@@ -10,6 +10,7 @@ from typing import Any
 
 import nbformat
 import numpy as np
+import pytest
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
@@ -129,3 +130,29 @@ def test_a_run_that_never_ended_lasts_until_its_last_point_in_the_static_copy(tb
     board.close()
     assert ">1h 00m<" in html  # not the 0s of its last update
     trackbook.end_run()
+
+
+@pytest.mark.parametrize("values", [
+    (0.001, 0.0009999999999999998),  # a constant lr with rounding noise
+    (0.3, 0.1 * 3),
+    (1.0, 1.0000000000001),
+    (1e-300, 2e-300),
+    (-1.7e308, 1.7e308),
+    (1e15, 1e15 + 3),
+    (2e-4, 3e-4),
+])
+def test_the_static_chart_draws_any_finite_range(tb: Any, values: tuple[float, float]) -> None:
+    from trackbook.board.widget import Board
+
+    trackbook.init(experiment="ranges")
+    with trackbook.start_run("r"):
+        for step, v in enumerate(values):
+            trackbook.log_time_series_metrics({"m": v}, step=step)
+    board = Board("ranges", live=False)
+    html = board._repr_mimebundle_()[0]["text/html"]
+    board.close()
+    chart = html.split("<svg", 1)[1]
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", chart)
+    assert "nan" not in chart.lower() and "inf" not in chart.lower()
+    y_labels = [s for s in labels if s not in ("0", "1")]
+    assert len(set(y_labels)) == len(y_labels)  # no two ticks with one label

@@ -206,32 +206,38 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_CELL else f"{text[:MAX_CELL]}… ({len(text):,} characters)"
 
 
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """About `count` (3 to 6) round values covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten,
-    the first at or below `lo` and the last at or above `hi`."""
+def nice_ticks(lo: float, hi: float, count: int = 5, min_step: float = 0.0) -> list[float]:
+    """About `count` (3 to 6) round values covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten
+    (at least `min_step`), the first at or below `lo` and the last at or above `hi`. A range narrower than
+    the values' float resolution gets the one value `lo`."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo]
-    raw = (hi - lo) / max(count - 1, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step + 1e-9) * step
-    ticks = [round(start, 12)]
-    while ticks[-1] < hi - step * 1e-9 or len(ticks) < 2:
-        ticks.append(round(start + len(ticks) * step, 12))
-    return ticks
+    n = max(count - 1, 1)
+    raw = hi / n - lo / n  # finite even for a range of ±1.8e308
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = max(next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), min_step)
+    if not math.isfinite(step) or lo + step == lo or hi - step == hi:
+        return [lo]
+    # Whole multiples of the step: a bounded count, and finite near the largest floats.
+    k0 = math.floor(lo / step + 1e-9)
+    k1 = max(math.ceil(hi / step - 1e-9), k0 + 1)
+    ticks = [k * step for k in range(k0, min(k1, k0 + 4 * count) + 1)]
+    return [v for v in ticks if math.isfinite(v)] or [lo]  # the outer ticks of a ±1.8e308 range overflow
 
 
 def tick_label(v: float, step: float) -> str:
     """A tick's text with as many decimals as its step needs (1e-4 and 1e6 on in powers of ten)."""
     if v == 0:
         return "0"
+    if not (step > 0 and math.isfinite(step)):
+        return f"{v:.6g}"
+    quarter = 1 if round(step / 10 ** math.floor(math.log10(step) + 1e-9), 6) == 2.5 else 0  # 2.5: one more digit
     big = max(abs(v), step)
     if big >= 1e6 or big < 1e-3:
-        digits = max(0, min(3, math.floor(math.log10(abs(v))) - math.floor(math.log10(step))))
+        digits = max(0, min(3, math.floor(math.log10(abs(v))) - math.floor(math.log10(step)) + quarter))
         mant, exp = f"{v:.{digits}e}".split("e")
         return f"{mant}e{int(exp)}"
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9) + (1 if round(step / 10 ** math.floor(
-        math.log10(step) + 1e-9), 6) == 2.5 else 0))
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9) + quarter)
     return f"{v:.{decimals}f}"
 
 
@@ -284,15 +290,19 @@ def _svg_chart(key: str, parts: list[Part], names: dict[int, str]) -> str:
     y0, y1 = float(y_all.min()), float(y_all.max())
     if x1 <= x0:
         x0, x1 = x0 - 0.5, x0 + 0.5
-    if y1 <= y0:
+    if y1 - y0 <= 1e-9 * max(abs(y0), abs(y1)):  # equal but for float rounding: a flat line
         pad = abs(y0) * 0.1 or 1.0
         y0, y1 = y0 - pad, y1 + pad
     yt = nice_ticks(y0, y1, 5)
     y0, y1 = min(y0, yt[0]), max(y1, yt[-1])  # the axis runs from tick to tick
+    if y1 <= y0:
+        y1 = y0 + 1.0
     ystep = yt[1] - yt[0] if len(yt) > 1 else 1.0
-    xt = [t for t in nice_ticks(x0, x1, 5) if x0 - 1e-9 <= t <= x1 + 1e-9]
+    xt = [t for t in nice_ticks(x0, x1, 5, min_step=1.0) if x0 - 1e-9 <= t <= x1 + 1e-9]  # steps are whole
     xstep = xt[1] - xt[0] if len(xt) > 1 else 1.0
     ylabels = [tick_label(t, ystep) for t in yt]
+    if len(set(ylabels)) < len(ylabels):  # ticks closer than the label's digits: full precision
+        ylabels = [f"{t:.17g}" for t in yt]
     left = 10 + 6.5 * max(len(t) for t in ylabels)  # room for the longest y label at 10 px
     top, right, bottom = 8, 14, 22
     w, h = SVG_W - left - right, SVG_H - top - bottom
@@ -300,8 +310,8 @@ def _svg_chart(key: str, parts: list[Part], names: dict[int, str]) -> str:
     def sx(x: np.ndarray | float) -> Any:
         return left + (np.asarray(x) - x0) / (x1 - x0) * w
 
-    def sy(y: np.ndarray | float) -> Any:
-        return top + h - (np.asarray(y) - y0) / (y1 - y0) * h
+    def sy(y: np.ndarray | float) -> Any:  # halves keep the differences finite for values near ±1.8e308
+        return top + h - (np.asarray(y) / 2 - y0 / 2) / (y1 / 2 - y0 / 2) * h
 
     svg = [f'<figure style="margin: 8px 0; max-width: 100%"><figcaption style="font-weight: 600">'
            f'{escape(key)}</figcaption>'

@@ -230,9 +230,11 @@ class Board(anywidget.AnyWidget):
             return
         data.pop("text/plain", None)  # viewers without the widget show the copy instead of a repr
         display(data, metadata=metadata, raw=True)
-        self._copy_id = f"trackbook-board-{self._uid}"
-        display(self._copy_bundle(), raw=True, display_id=self._copy_id)
+        copy_id = f"trackbook-board-{self._uid}"
+        # Marked fresh before the snapshot is taken: a change the live thread sends meanwhile marks it stale.
         self._copy_stale, self._copy_at = False, time.monotonic()
+        display(self._copy_bundle(), raw=True, display_id=copy_id)
+        self._copy_id = copy_id
 
     def _copy_bundle(self) -> dict[str, str]:
         from .html import saved_copy
