@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import threading
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from operator import itemgetter
@@ -49,7 +50,9 @@ def _collector_paused(fn: _F) -> _F:
 
     @functools.wraps(fn)
     def paused(*args: Any, **kwargs: Any) -> Any:
-        if not gc.isenabled():  # paused already (by an enclosing call, or by the caller)
+        # Paused already (by an enclosing call, or by the caller), or off the main thread (the board's
+        # follower): the switch is process-wide, so only the caller's own thread flips it.
+        if not gc.isenabled() or threading.current_thread() is not threading.main_thread():
             return fn(*args, **kwargs)
         gc.disable()
         try:
