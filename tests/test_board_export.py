@@ -156,3 +156,21 @@ def test_the_static_chart_draws_any_finite_range(tb: Any, values: tuple[float, f
     assert "nan" not in chart.lower() and "inf" not in chart.lower()
     y_labels = [s for s in labels if s not in ("0", "1")]
     assert len(set(y_labels)) == len(y_labels)  # no two ticks with one label
+
+
+def test_the_static_copy_draws_the_newest_ten_selected_runs(tb: Any) -> None:
+    from trackbook.board.widget import Board
+
+    trackbook.init(experiment="many")
+    for i in range(12):
+        with trackbook.start_run(f"run-{i:02d}"):
+            trackbook.log_time_series_metrics({"loss": 1.0 / (i + 1)}, step=1)
+            trackbook.log_time_series_metrics({"loss": 0.5 / (i + 1)}, step=2)
+    board = Board("many", live=False)
+    board.selected = [f"run-{i:02d}" for i in range(12)]
+    html = board._copy_bundle()["text/html"]
+    board.close()
+    assert "the newest 10 of the 12 selected runs" in html
+    drawn = set(re.findall(r"<polyline[^>]*><title>([^<]*)</title>", html))
+    assert drawn == {f"run-{i:02d}" for i in range(2, 12)}
+    assert html.count("<tr>") >= 12  # the table still lists every run

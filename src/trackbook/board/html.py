@@ -35,6 +35,7 @@ PALETTE = (
 )
 MAX_ROWS = 100  # rows in the static table (the newest); the rest are counted
 MAX_PARAMS = 12  # param columns in the static table
+MAX_CURVES = 10  # runs drawn in each static chart (the newest selected ones)
 MAX_CELL = 200  # characters of a static table cell; longer text is cut with "…" (the live board shows it whole)
 SVG_W, SVG_H = 640, 220
 
@@ -114,13 +115,18 @@ def fallback(
         out.append(f'<pre style="padding: 12px; border: 1px dashed #999">{hint}</pre></div>')
         return "".join(out)
     selection = set((options or {}).get("selection") or [])
+    selected = [r["id"] for r in runs if r["id"] in selection or not selection]
+    drawn = set(selected[:MAX_CURVES])  # the newest: a saved notebook stays small and quick to write
     by_key: dict[str, list[Part]] = {}
     for p in parts:
-        if p.run in selection or not selection:
+        if p.run in drawn:
             by_key.setdefault(p.key, []).append(p)
     names = {r["id"]: r["name"] for r in runs}
     # The table first (it says which runs there are), then the charts, side by side where they fit.
     out.append(_table(runs, header.get("charts", [])))
+    if len(selected) > MAX_CURVES:
+        out.append(f'<p style="margin: 4px 0; opacity: 0.75">Charts: the newest {MAX_CURVES} of the '
+                   f'{len(selected)} selected runs.</p>')
     out.append('<div style="display: flex; flex-wrap: wrap; gap: 0 16px">')
     for key in header.get("charts", []):
         if by_key.get(key):
@@ -148,16 +154,23 @@ def saved_copy(header: dict[str, Any], parts: Sequence[Part], options: dict[str,
                                                attributes=f' data-trackbook-saved="{uid}"')
 
 
-CELL = ("padding: 2px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 18em;"
-        " text-align: left")
+CELL = "padding: 2px 6px"  # nowrap and left alignment come from the table
+LONG = "; overflow: hidden; text-overflow: ellipsis; max-width: 18em"  # cells that may need cutting
+
+
+SHORT = 18  # characters that always fit a cell: such cells need neither the ellipsis rules nor a title
 
 
 def _cell(tag: str, text: str, style: str = CELL, *, markup: str | None = None) -> str:
     """One table cell holding `text` on one line (cut with an ellipsis by CSS; the full text, escaped, is
-    its title). `markup` (made here, never from the store) replaces the shown text."""
+    its title). `markup` (made here, never from the store) replaces the shown text. Short cells carry only
+    what they need, which keeps a saved notebook small (a 100-run table is most of the copy)."""
     shown = markup if markup is not None else escape(text)
-    title = f' title="{escape(text)}"' if text else ""
-    return f'<{tag} style="{style}"{title}>{shown}</{tag}>'
+    if tag == "th":  # headers are centred by default, not by inheritance
+        style += "; text-align: left"
+    if len(text) <= SHORT:
+        return f'<{tag} style="{style}">{shown}</{tag}>'
+    return f'<{tag} style="{style}{LONG}" title="{escape(text)}">{shown}</{tag}>'
 
 
 def _table(runs: list[dict[str, Any]], charts: list[str]) -> str:
@@ -181,7 +194,7 @@ def _table(runs: list[dict[str, Any]], charts: list[str]) -> str:
     heads += [_cell("th", k, first if i == 0 else CELL) for i, k in enumerate(charts)]
     heads += [_cell("th", k, first if i == 0 else CELL) for i, k in enumerate(params)]
     rows = ['<div style="max-width: 100%; overflow-x: auto; margin: 4px 0">'
-            '<table style="border-collapse: collapse; width: max-content">'
+            '<table style="border-collapse: collapse; width: max-content; white-space: nowrap; text-align: left">'
             f'<thead><tr>{"".join(groups)}</tr><tr>{"".join(heads)}</tr></thead><tbody>']
     for r in runs[:MAX_ROWS]:
         # A run that never ended (running, crashed) lasts until its last sign of life, as in the live table.
@@ -264,7 +277,7 @@ def _envelope(steps: np.ndarray, vals: np.ndarray, buckets: int
 
 
 ENVELOPE_ABOVE = 600  # points in a curve beyond which it is drawn as its min/max band and bucket means
-BUCKETS = 300  # buckets of such a curve (about one per two px of the chart)
+BUCKETS = 200  # buckets of such a curve (about one per three px of the chart; whole-px band corners)
 
 
 def _svg_chart(key: str, parts: list[Part], names: dict[int, str]) -> str:
@@ -338,8 +351,8 @@ def _svg_chart(key: str, parts: list[Part], names: dict[int, str]) -> str:
             cuts = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
             for seg in np.split(np.arange(len(xs)), cuts):
                 if len(seg) and ok[seg[0]]:
-                    upper = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[seg], sy(high[seg])))
-                    lower = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[seg][::-1], sy(low[seg])[::-1]))
+                    upper = " ".join(f"{a:.0f},{b:.0f}" for a, b in zip(px[seg], sy(high[seg])))
+                    lower = " ".join(f"{a:.0f},{b:.0f}" for a, b in zip(px[seg][::-1], sy(low[seg])[::-1]))
                     svg.append(f'<polygon fill="{color(run)}" fill-opacity="0.2" stroke="none" '
                                f'points="{upper} {lower}">{title}</polygon>')
         py = sy(ys)
