@@ -255,7 +255,7 @@ def test_keras_callback_needs_an_experiment_and_checks_its_arguments(tb) -> None
 # -- PyTorch Lightning -----------------------------------------------------------------------------------------
 
 
-def lightning_module(fail_at: int | None = None) -> Any:
+def lightning_module(fail_at: int | None = None, error: type[BaseException] = RuntimeError) -> Any:
     import lightning.pytorch as pl
 
     class Regressor(pl.LightningModule):
@@ -270,7 +270,7 @@ def lightning_module(fail_at: int | None = None) -> Any:
 
         def training_step(self, batch: Any, index: int) -> Any:
             if fail_at is not None and self.global_step == fail_at:
-                raise RuntimeError("diverged")
+                raise error("diverged")
             loss = self._loss(batch)
             self.log("train_loss", loss)
             return loss
@@ -347,6 +347,24 @@ def test_lightning_logger_marks_a_failed_training_failed(tb, tmp_path) -> None:
     with pytest.raises(RuntimeError, match="diverged"):
         trainer.fit(lightning_module(fail_at=3), lightning_data())
     assert logger.run.get_state() == "FAILED" and logger.run.get_params()["note"] == "diverges"
+    assert sorted(logger.run.get_time_series_data_frame().step) == [0, 1, 2]
+
+
+def test_lightning_logger_marks_an_interrupted_training_cancelled(tb, tmp_path) -> None:
+    import signal
+
+    from trackbook.integrations.lightning import Logger
+
+    tb.init(experiment="lightning")
+    logger = Logger()
+    trainer = lightning_trainer(tmp_path, [logger], enable_checkpointing=False)
+    handler = signal.getsignal(signal.SIGINT)  # Lightning ignores further Ctrl-C while it shuts down
+    try:
+        with pytest.raises(SystemExit):  # its graceful shutdown after Ctrl-C exits 1
+            trainer.fit(lightning_module(fail_at=3, error=KeyboardInterrupt), lightning_data())
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert logger.run.get_state() == "CANCELLED"
     assert sorted(logger.run.get_time_series_data_frame().step) == [0, 1, 2]
 
 

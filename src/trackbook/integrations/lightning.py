@@ -4,7 +4,7 @@ Records the hyperparameters (`save_hyperparameters()`, the datamodule's) and the
 (model class and size, max_epochs, precision, gradient accumulation and clipping, the optimizer and its
 learning rate) as params, every `self.log(...)` value as a series at Lightning's global step, and at the end
 the last value of each series as metrics; `finalize` ends a run the logger started with Lightning's outcome
-(COMPLETE, or FAILED when training raised or was interrupted).
+(COMPLETE; FAILED when training raised, CANCELLED when it was interrupted).
 
 One logger is one run, as with Lightning's own loggers: `trainer.test(...)` after `trainer.fit(...)` adds the
 test values to the same run. `version` is the run's short id, so checkpoints land in
@@ -14,10 +14,12 @@ test values to the same run. `version` is the run's short id, so checkpoints lan
 from __future__ import annotations
 
 import argparse
+import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from ..run import state_after
 from ..states import ExecutionState
 from .frameworks import require
 from .runs import Integration, torch_model_params
@@ -118,7 +120,14 @@ class Logger(Integration, _LightningLogger):  # type: ignore[misc]
             flush()
             return
         self.tracking.log_final()
-        self.tracking.end(ExecutionState.COMPLETE if status == "success" else ExecutionState.FAILED)
+        # Lightning says "failed" for an error and for Ctrl-C alike, from inside its `except` clause, so the
+        # exception it is handling tells them apart.
+        raised = sys.exc_info()[1]
+        if status == "success":
+            state = ExecutionState.COMPLETE
+        else:
+            state = state_after(raised) if raised is not None else ExecutionState.FAILED
+        self.tracking.end(state)
         from ..session import flush
 
         flush()
