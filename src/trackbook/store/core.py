@@ -27,6 +27,7 @@ from .sql import (
     EXPERIMENT_RUN,
     RUN_TYPES,
     chunks,
+    delete_in,
     empty_series,
     float_matrix,
     marks,
@@ -390,12 +391,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
         if not ids:
             return
         with self.write() as conn:
-            for chunk in chunks(ids):
-                held = marks(len(chunk))
-                conn.execute(f"DELETE FROM series WHERE run_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM series_last WHERE run_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM attribution WHERE context_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM context WHERE id IN ({held})", chunk)
+            delete_in(conn, ids, _CONTEXT_DELETES)
 
     # -- series keys --------------------------------------------------------------------------------------
 
@@ -639,6 +635,14 @@ _LAST_SQL = (
     " ORDER BY step DESC LIMIT 1"
     " ON CONFLICT (run_id, key_id) DO UPDATE SET step = excluded.step, wall_time = excluded.wall_time,"
     " value = excluded.value, seq = excluded.seq"
+)
+
+
+_CONTEXT_DELETES = (
+    "DELETE FROM series WHERE run_id IN ({})",
+    "DELETE FROM series_last WHERE run_id IN ({})",
+    "DELETE FROM attribution WHERE context_id IN ({})",
+    "DELETE FROM context WHERE id IN ({})",
 )
 
 

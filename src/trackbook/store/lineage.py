@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import AlreadyExists, NotFound
-from .sql import CONTEXT_COLUMNS, EXPERIMENT_RUN, PIPELINE_RUN, chunks, marks, write_state
+from .sql import CONTEXT_COLUMNS, EXPERIMENT_RUN, PIPELINE_RUN, chunks, delete_in, marks, write_state
 
 if TYPE_CHECKING:
     from ..filters import Typed
@@ -83,6 +83,19 @@ _EXECUTION_COLUMNS = (
 
 # Filter fields -> SQL expressions over the alias `n`. Text columns compare as '' when NULL, as in Vertex
 # where an unset string field is the empty string.
+# What goes with a deleted artifact or execution: its events, links to contexts and metadata index.
+_ARTIFACT_DELETES = (
+    "DELETE FROM event WHERE artifact_id IN ({})",
+    "DELETE FROM attribution WHERE artifact_id IN ({})",
+    "DELETE FROM node_property WHERE kind = 'artifact' AND node_id IN ({})",
+    "DELETE FROM artifact WHERE id IN ({})",
+)
+_EXECUTION_DELETES = (
+    "DELETE FROM event WHERE execution_id IN ({})",
+    "DELETE FROM association WHERE execution_id IN ({})",
+    "DELETE FROM node_property WHERE kind = 'execution' AND node_id IN ({})",
+    "DELETE FROM execution WHERE id IN ({})",
+)
 _TEXT = ("name", "display_name", "schema_title", "schema_version", "description", "uri", "content_hash")
 _COLUMN_SQL = {c: f"COALESCE(n.{c}, '')" for c in _TEXT} | {
     "state": "n.state",
@@ -359,23 +372,13 @@ class LineageQueries:
         """Delete artifacts with their events, attributions and metadata index (callers check usage first)."""
         ids = list(artifact_ids)
         with self.write() as conn:
-            for chunk in chunks(ids):
-                held = marks(len(chunk))
-                conn.execute(f"DELETE FROM event WHERE artifact_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM attribution WHERE artifact_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM node_property WHERE kind = 'artifact' AND node_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM artifact WHERE id IN ({held})", chunk)
+            delete_in(conn, ids, _ARTIFACT_DELETES)
 
     def delete_executions(self, execution_ids: Sequence[int]) -> None:
         """Delete executions with their events, associations and metadata index."""
         ids = list(execution_ids)
         with self.write() as conn:
-            for chunk in chunks(ids):
-                held = marks(len(chunk))
-                conn.execute(f"DELETE FROM event WHERE execution_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM association WHERE execution_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM node_property WHERE kind = 'execution' AND node_id IN ({held})", chunk)
-                conn.execute(f"DELETE FROM execution WHERE id IN ({held})", chunk)
+            delete_in(conn, ids, _EXECUTION_DELETES)
 
     # -- contexts -------------------------------------------------------------------------------------------
 

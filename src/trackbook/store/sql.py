@@ -1,6 +1,6 @@
 """Pieces every store module's SQL is built from: the context schema titles, the context column list, runs of
-"?" placeholders, id lists cut to a size every engine binds, rows turned into numpy columns, and the one
-statement that sets a run's state."""
+"?" placeholders, id lists cut to a size every engine binds (and deletes by such lists), rows turned into
+numpy columns, and the one statement that sets a run's state."""
 
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ def chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
     """`items` in consecutive slices of at most `size`."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def delete_in(conn: sqlite3.Connection, ids: list[int], statements: tuple[str, ...]) -> None:
+    """Run each `DELETE ... IN ({})` statement for `ids`, a chunk at a time, inside the caller's transaction."""
+    for chunk in chunks(ids):
+        held = marks(len(chunk))
+        for sql in statements:
+            conn.execute(sql.format(held), chunk)
 
 
 def empty_series() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
