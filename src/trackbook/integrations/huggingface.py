@@ -12,7 +12,6 @@ Pass `report_to="none"` in TrainingArguments unless you also want the Trainer's 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 from ..states import ExecutionState
@@ -54,17 +53,7 @@ class Callback(Integration, transformers.TrainerCallback):  # type: ignore[misc]
     """
 
     _feature = "trackbook.integrations.huggingface.Callback"
-
-    def __init__(
-        self,
-        *,
-        run: Any = None,
-        experiment: Any = None,
-        run_name: str | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(run=run, experiment=experiment, run_name=run_name, params=params)
-        self._training = False
+    _training = False  # between on_train_begin and on_train_end
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if not state.is_world_process_zero:

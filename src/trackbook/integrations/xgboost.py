@@ -39,19 +39,8 @@ class Callback(Integration, xgb.callback.TrainingCallback):  # type: ignore[misc
 
     _feature = "trackbook.integrations.xgboost.Callback"
 
-    def __init__(
-        self,
-        *,
-        run: Any = None,
-        experiment: Any = None,
-        run_name: str | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(run=run, experiment=experiment, run_name=run_name, params=params)
-        self.model_name = "xgboost"
-
     def before_training(self, model: Any) -> Any:
-        self.tracking.start(self.model_name)
+        self.tracking.start("xgboost")
         self.tracking.log_params({**booster_params(model), **self.extra_params})
         return model
 
