@@ -493,10 +493,6 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
             kid = row[0]
         return self.series_points(run_id, kid, start=start, stop=stop)
 
-    def series_since(self, run_id: int, key: str, after_step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The points of a series with step > after_step (the board's tail read)."""
-        return self.series(run_id, key, start=after_step + 1)
-
     def history(
         self, run_ids: Sequence[int], keys: Sequence[str] | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
