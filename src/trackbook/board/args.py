@@ -20,7 +20,11 @@ def names(value: str | Sequence[str] | None, what: str) -> list[str] | None:
     raise TypeError(f"{what} must be a str or a list of str, got {type(value).__name__} {value!r}")
 
 
+def experiments_label(header: dict[str, Any]) -> str:
+    """The board's experiments as text: those it shows, else those it was asked for."""
+    return ", ".join(header.get("experiments") or header.get("wanted") or []) or "no experiments yet"
+
+
 def title(header: dict[str, Any]) -> str:
     """A page title naming the board's experiments."""
-    exps = header.get("experiments") or header.get("wanted") or []
-    return "trackbook: " + (", ".join(exps) if exps else "no experiments yet")
+    return f"trackbook: {experiments_label(header)}"

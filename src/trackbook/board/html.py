@@ -25,6 +25,8 @@ import numpy as np
 
 from ..session import resolve
 from ..store import Store
+from .args import experiments_label
+from .args import title as _title
 from .encode import Part, pack
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -142,9 +144,9 @@ def saved_copy(header: dict[str, Any], parts: Sequence[Part], options: dict[str,
     widget state), so the copy stands in for the board."""
     if not re.fullmatch(r"[0-9a-f]{1,64}", uid):
         raise ValueError(f"a board uid is hex digits, got {uid!r}")
-    exps = ", ".join(header.get("experiments") or header.get("wanted") or []) or "no experiment yet"
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    caption = f"trackbook board of {exps} as of {when} (a static copy; the live board needs a running kernel)"
+    caption = (f"trackbook board of {experiments_label(header)} as of {when} (a static copy; the live board needs a"
+               " running kernel)")
     marker = f'[data-trackbook-saved="{uid}"]'
     # JupyterLab marks the output with `jupyter-widgets` only when the widget cannot show ("Error displaying
     # widget: model not found"); a rendered board's output never has it.
@@ -423,7 +425,6 @@ def standalone(
     reduced to the chart width, so it can be mailed or attached to a report.
     """
     from .args import names as _names
-    from .args import title as _title
     from .feed import Feed
 
     st, writer = resolve(store)

@@ -27,6 +27,7 @@ from .. import frames
 from ..exceptions import StoreError
 from ..session import resolve
 from ..store import Store
+from .args import experiments_label
 from .args import names as _names
 from .args import title as _title
 from .encode import Part, pack
@@ -242,9 +243,8 @@ class Board(anywidget.AnyWidget):
         with self._lock:
             header, parts = self._feed.snapshot()
             options = self._options()
-        exps = ", ".join(header["experiments"]) or "no experiment yet"
         return {"text/html": saved_copy(header, parts, options, self._uid),
-                "text/plain": f"<trackbook board of {exps}: {len(header['runs'])} runs>"}
+                "text/plain": f"<trackbook board of {experiments_label(header)}: {len(header['runs'])} runs>"}
 
     def _refresh_copy(self) -> None:
         """Bring the static copy beside the widget up to date (only once it was shown, only when stale)."""
