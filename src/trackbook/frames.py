@@ -39,11 +39,7 @@ def run_frame(
             "state": [live_state(r.state, r.host, r.pid, r.heartbeat) or "STATE_UNSPECIFIED" for r in rows],
         }
     )
-    parts = [base]
-    for prefix, column in (("param.", "params"), ("metric.", "metrics")):
-        dicts = _values.decode_many([getattr(r, column) for r in rows])
-        if any(dicts):
-            parts.append(pd.DataFrame(dicts).add_prefix(prefix))
+    parts = [base, *value_columns(rows)]
     if include_time_series:
         index = {r.id: i for i, r in enumerate(rows)}
         last = store.last_values(list(index))
@@ -56,6 +52,16 @@ def run_frame(
                 col[index[run_id]] = np.nan if value is None else value
             parts.append(pd.DataFrame({f"time_series_metric.{k}": v for k, v in columns.items()}))
     return pd.concat(parts, axis=1) if len(parts) > 1 else base
+
+
+def value_columns(rows: Sequence[Context]) -> list[pd.DataFrame]:
+    """The rows' params as param.* and metrics as metric.* columns (a frame for each kind any row has)."""
+    parts = []
+    for prefix, column in (("param.", "params"), ("metric.", "metrics")):
+        dicts = _values.decode_many([getattr(r, column) for r in rows])
+        if any(dicts):
+            parts.append(pd.DataFrame(dicts).add_prefix(prefix))
+    return parts
 
 
 def time_series_frame(store: Store, run_id: int) -> pd.DataFrame:

@@ -760,15 +760,13 @@ def get_pipeline_df(pipeline: str) -> Any:
     and metric.*; an empty frame when it never ran."""
     import pandas as pd
 
+    from .frames import value_columns
+
     if not isinstance(pipeline, str):
         raise TypeError(f"pipeline must be a str (a pipeline's name), got {type(pipeline).__name__}")
     rows = [r for r in _session_store().runs(run_type=PIPELINE_RUN)
             if json.loads(r.metadata or "{}").get("pipeline_name") == pipeline]
     if not rows:
         return pd.DataFrame([])
-    parts = [pd.DataFrame({"pipeline_name": [pipeline] * len(rows), "run_name": [r.name for r in rows]})]
-    for prefix, column in (("param.", "params"), ("metric.", "metrics")):
-        dicts = _values.decode_many([getattr(r, column) for r in rows])
-        if any(dicts):
-            parts.append(pd.DataFrame(dicts).add_prefix(prefix))
-    return pd.concat(parts, axis=1)
+    names = pd.DataFrame({"pipeline_name": [pipeline] * len(rows), "run_name": [r.name for r in rows]})
+    return pd.concat([names, *value_columns(rows)], axis=1)

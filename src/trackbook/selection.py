@@ -50,7 +50,8 @@ def pick(rows: Sequence[Context], wanted: Sequence[str] | None, noun: str, where
     if wanted is None:
         return list(rows)
     known = list(dict.fromkeys(r.name for r in rows))
-    missing = [n for n in wanted if n not in set(known)]
+    present = set(known)
+    missing = [n for n in wanted if n not in present]
     if missing:
         raise UnknownName(f"no {noun} {missing[0]!r} in {where} ({noun}s: {listing(sorted(known))})")
     keep = set(wanted)

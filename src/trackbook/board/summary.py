@@ -13,6 +13,7 @@ import numpy as np
 
 from ..store import Store
 from ..store.live import MAX_BUCKETS
+from ..store.sql import empty_series
 
 PER_PIXEL = 4  # a range with up to this many points per pixel column is sent whole
 
@@ -29,7 +30,7 @@ def chart_points(store: Store, run_id: int, key_id: int, px: int, *, start: int 
     px = max(1, min(MAX_BUCKETS, int(px)))
     span = store.series_span(run_id, key_id, start=start, stop=stop)
     if span is None:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64), True
+        return (*empty_series(), True)
     first, last = span
     if last - first + 1 <= PER_PIXEL * px:  # steps are unique integers: at most this many points
         steps, wall, values = store.series_points(run_id, key_id, start=first, stop=last)
@@ -52,7 +53,7 @@ def bucket_points(m: np.ndarray, nan_steps: np.ndarray | None = None,
     once), with the NaN points merged in, in step order."""
     nb = len(m)
     if not nb:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+        return empty_series()
     fs, ls = m[:, _FS].astype(np.int64), m[:, _LS].astype(np.int64)
     fw, lw = m[:, _FW].astype(np.int64), m[:, _LW].astype(np.int64)
     fv, lv, lo, hi = m[:, _FV], m[:, _LV], m[:, _LO], m[:, _HI]
