@@ -153,17 +153,12 @@ class LiveQueries:
         ).fetchall()
 
     def series_points(
-        self, run_id: int, key_id: int, *, after: int | None = None, start: int | None = None, stop: int | None = None
+        self, run_id: int, key_id: int, *, start: int | None = None, stop: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Points of one series in step order as (steps int64, wall_ms int64, values float64, NaN kept).
-
-        `after` keeps steps > after (a live tail); `start`/`stop` keep start <= step <= stop (a zoomed range).
-        """
+        """Points of one series in step order as (steps int64, wall_ms int64, values float64, NaN kept);
+        `start`/`stop` keep start <= step <= stop (a live tail, a zoomed range)."""
         sql = "SELECT step, wall_time, COALESCE(value, 'nan') FROM series WHERE run_id = ? AND key_id = ?"
         args: list[Any] = [run_id, key_id]
-        if after is not None:
-            sql += " AND step > ?"
-            args.append(after)
         if start is not None:
             sql += " AND step >= ?"
             args.append(start)
