@@ -29,12 +29,8 @@ from .store import EXPERIMENT, Store
 from .store import Context as ContextRow
 from .store.lineage import Event as EventRow
 
-__all__ = ["Context", "Event", "LineageSubgraph", "resource_id_of"]
+__all__ = ["Context", "Event", "LineageSubgraph"]
 
-
-def resource_id_of(st: Store, row: ContextRow) -> str:
-    """A context's resource id: `<experiment>-<run>` for an experiment run, its name otherwise."""
-    return st.context_resource_id(row)
 
 
 @dataclass(frozen=True)
@@ -83,7 +79,7 @@ class Context(Resource):
     @property
     def name(self) -> str:
         """The resource id (`<experiment>-<run>` for an experiment run)."""
-        return resource_id_of(self._saved_store(), self._row)
+        return self._saved_store().context_resource_id(self._row)
 
     @property
     def state(self) -> str | None:
@@ -217,7 +213,7 @@ class Context(Resource):
     def parent_contexts(self) -> list[str]:
         """Resource names of the parent contexts (a run's experiment among them)."""
         st = self._saved_store()
-        return [f"{st.path}#contexts/{resource_id_of(st, p)}" for p in st.parent_contexts(self._row.id)]
+        return [f"{st.path}#contexts/{st.context_resource_id(p)}" for p in st.parent_contexts(self._row.id)]
 
     def get_child_contexts(self, schema_title: str | None = None) -> list[Context]:
         """The child contexts (an experiment's runs among them), optionally of one schema title."""

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .artifact import Artifact
-from .context import Context, context_row_of, resource_id_of
+from .context import Context, context_row_of
 from .execution import Execution
 from .resource import timestamp
 from .states import ExecutionState
@@ -134,7 +134,7 @@ def _starts(node: Any, same_content: bool) -> tuple[Store, list[int], list[int],
         consumed_only = {e.artifact_id for e in events if e.type == "INPUT"} - made
         up = [-e for e in exec_ids] + art_ids
         down = [-e for e in exec_ids] + [a for a in art_ids if a not in consumed_only]
-        return st, up, down, f"contexts/{resource_id_of(st, row)}"
+        return st, up, down, f"contexts/{st.context_resource_id(row)}"
     raise TypeError(
         "lineage() takes an Artifact, Execution, Context, ExperimentRun, PipelineJob or Experiment, "
         f"got {type(node).__name__}"
@@ -297,7 +297,7 @@ class LineageGraph:
         links = self.store.node_contexts([n for n in self._rows if n > 0], [-n for n in self._rows if n < 0])
         rows = self.store.contexts_by_ids({c for _, c in links})
         records = [
-            (self._key(n), resource_id_of(self.store, rows[c]), rows[c].schema_title, rows[c].display_name)
+            (self._key(n), self.store.context_resource_id(rows[c]), rows[c].schema_title, rows[c].display_name)
             for n, c in links if c in rows and n in self._rows
         ]
         return pd.DataFrame.from_records(records, columns=["node", "context", "schema_title", "display_name"])
