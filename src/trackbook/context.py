@@ -32,7 +32,6 @@ from .store.lineage import Event as EventRow
 __all__ = ["Context", "Event", "LineageSubgraph"]
 
 
-
 @dataclass(frozen=True)
 class Event:
     """An edge of the graph: `artifact` is the INPUT or OUTPUT of `execution` (both resource names)."""
