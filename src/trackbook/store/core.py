@@ -401,14 +401,14 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
         if kid is not None:
             return kid
         with self._key_lock:
-            conn = self.conn
-            row = conn.execute("SELECT id FROM series_key WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                with self.write():
-                    conn.execute("INSERT INTO series_key (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
-                row = conn.execute("SELECT id FROM series_key WHERE name = ?", (name,)).fetchone()
-            self._key_ids[name] = row[0]
-            return int(row[0])
+            row = self.conn.execute("SELECT id FROM series_key WHERE name = ?", (name,)).fetchone()
+            if row is not None:
+                kid = int(row[0])
+            else:
+                with self.write() as conn:
+                    kid = _intern(conn, name)
+            self._key_ids[name] = kid
+            return kid
 
     def key_names(self) -> dict[int, str]:
         """Every interned series key: id -> name."""
@@ -429,9 +429,7 @@ class Store(LiveQueries, LineageQueries, ImportQueries):
                 if batch.new_keys:
                     real = {}
                     for name, provisional in batch.new_keys.items():
-                        conn.execute("INSERT INTO series_key (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
-                        kid = conn.execute("SELECT id FROM series_key WHERE name = ?", (name,)).fetchone()[0]
-                        real[provisional] = result.key_ids[name] = kid
+                        real[provisional] = result.key_ids[name] = _intern(conn, name)
                     flat = list(flat)  # the batch keeps its provisional ids, in case this transaction fails
                     flat[1::5] = [real.get(k, k) for k in flat[1::5]]
                 runs = set(flat[0::5])
@@ -640,6 +638,12 @@ _CONTEXT_DELETES = (
     "DELETE FROM attribution WHERE context_id IN ({})",
     "DELETE FROM context WHERE id IN ({})",
 )
+
+
+def _intern(conn: sqlite3.Connection, name: str) -> int:
+    """The id of series key `name`, added when new, inside the caller's write transaction."""
+    conn.execute("INSERT INTO series_key (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+    return int(conn.execute("SELECT id FROM series_key WHERE name = ?", (name,)).fetchone()[0])
 
 
 def _insert_points(conn: sqlite3.Connection, flat: list[Any]) -> None:
