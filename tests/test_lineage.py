@@ -474,7 +474,7 @@ def test_nodes_without_a_display_name_are_labelled_by_their_id(tb) -> None:
 def test_lineage_graph_is_drawable_data(tb, graph) -> None:
     g = tb.lineage(graph["model"])
     drawn = g.to_dict()
-    json.dumps(drawn)
+    json.dumps(drawn, allow_nan=False)
     ids = {n["id"] for n in drawn["nodes"]}
     assert len(ids) == len(g) == 7 and all(e["source"] in ids and e["target"] in ids for e in drawn["edges"])
     assert {n["kind"] for n in drawn["nodes"]} == {"artifact", "execution"}

@@ -340,7 +340,8 @@ class LineageGraph:
         return [Execution._from_row(self.store, e) for e in found.values()]
 
     def to_dict(self) -> dict[str, Any]:
-        """The graph as plain JSON-able data for the board: {origin, direction, max_hops, nodes, edges}.
+        """The graph as plain JSON-able data for the board: {origin, direction, max_hops, nodes, edges}, with
+        None where the frames hold NaN (JSON has none).
 
         Each node has id, kind, label (display name or resource id), schema_title, state, uri, side, hops and
         create_time (RFC-3339); each edge has source, target, type and path. Text is data, never markup.
@@ -354,14 +355,14 @@ class LineageGraph:
                 "label": _label(row),
                 "resource_id": row.resource_id,
                 "schema_title": row.schema_title,
-                "state": row.state,
-                "uri": row.uri if isinstance(row.uri, str) else None,  # the frame holds NaN where there is none
+                "state": _opt(row.state),
+                "uri": _opt(row.uri),
                 "side": row.side,
                 "hops": int(row.hops),
                 "create_time": when.isoformat().replace("+00:00", "Z") if when else None,
             })
         edges = [
-            {"source": e.source, "target": e.target, "type": e.type, "path": e.path}
+            {"source": e.source, "target": e.target, "type": e.type, "path": _opt(e.path)}
             for e in self.edges.itertuples(index=False)
         ]
         return {
@@ -387,6 +388,11 @@ class LineageGraph:
             lines.append(f'  "{esc(e.source)}" -> "{esc(e.target)}" [label="{e.type}"];')
         lines.append("}")
         return "\n".join(lines)
+
+
+def _opt(value: Any) -> str | None:
+    """A text cell of the frames as str, or None where it is missing (the frames hold NaN or None there)."""
+    return value if isinstance(value, str) else None
 
 
 def _label(row: Any) -> str:

@@ -7,7 +7,6 @@ is text or numbers from the store; the browser shows it as text.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ..context import Context
@@ -43,15 +42,5 @@ def run_graph(store: Store, run_id: int, direction: str = "both") -> dict[str, A
         n["contexts"] = member.get(n["id"], [])
     data["nodes"] = nodes
     data["total"] = total
-    return _json_safe(data)
+    return data
 
-
-def _json_safe(value: Any) -> Any:
-    """The same data with NaN (pandas' missing value) as None: JSON has no NaN."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
