@@ -102,11 +102,6 @@ class Callback(Integration, keras.callbacks.Callback):  # type: ignore[misc]
             self.tracking.run = session.run
         self.tracking.log_metrics(logs, prefix="eval_")
 
-    def fail(self) -> None:
-        """End a run this callback started as FAILED (autolog calls it when fit raises)."""
-        self._in_fit = False
-        super().fail()
-
 
 def _float32(value: Any) -> Any:
     """A float32 setting (0.009999999776482582) as the number it was set to (0.01)."""

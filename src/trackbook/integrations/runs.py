@@ -192,7 +192,7 @@ class TrainingRun:
 
 class Integration:
     """What every integration's callback or logger shares: the `TrainingRun` it logs into, the extra `params=`
-    it was given, `run` and `fail()`. Listed before the framework's base class; subclasses set `_feature`
+    it was given, and `run`. Listed before the framework's base class; subclasses set `_feature`
     (their name in messages) and document the arguments in their own docstring."""
 
     _feature: ClassVar[str]
@@ -213,10 +213,6 @@ class Integration:
     def run(self) -> Any:
         """The run being logged into (None before training starts)."""
         return self.tracking.run
-
-    def fail(self) -> None:
-        """End a run this object started as FAILED (autolog calls it when training raises)."""
-        self.tracking.end(ExecutionState.FAILED)
 
 
 def extra_params(params: object) -> dict[str, Any]:
