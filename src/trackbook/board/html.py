@@ -269,13 +269,21 @@ def _envelope(steps: np.ndarray, vals: np.ndarray, buckets: int
     high = np.full(buckets, -np.inf)
     np.minimum.at(low, b[ok], vals[ok])
     np.maximum.at(high, b[ok], vals[ok])
-    xs = np.bincount(b, weights=steps, minlength=buckets) / np.maximum(np.bincount(b, minlength=buckets), 1)
+    points = np.bincount(b, minlength=buckets)
+    xs = np.bincount(b, weights=steps, minlength=buckets) / np.maximum(points, 1)
     has = count > 0
     mean = np.where(has, total / np.maximum(count, 1), np.nan)
     low[~has] = np.nan
     high[~has] = np.nan
-    used = np.bincount(b, minlength=buckets) > 0
+    used = points > 0
     return xs[used], low[used], high[used], mean[used]
+
+
+def _finite_stretches(values: np.ndarray) -> list[np.ndarray]:
+    """The index ranges of `values`' consecutive finite stretches (NaN and ±inf split them)."""
+    ok = np.isfinite(values)
+    cuts = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
+    return [seg for seg in np.split(np.arange(len(values)), cuts) if len(seg) and ok[seg[0]]]
 
 
 ENVELOPE_ABOVE = 600  # points in a curve beyond which it is drawn as its min/max band and bucket means
@@ -349,23 +357,16 @@ def _svg_chart(key: str, parts: list[Part], names: dict[int, str]) -> str:
         px = sx(xs)
         if band is not None:  # the spread of each bucket, so a noisy curve reads as its noise band
             low, high = band
-            ok = np.isfinite(low)
-            cuts = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
-            for seg in np.split(np.arange(len(xs)), cuts):
-                if len(seg) and ok[seg[0]]:
-                    upper = " ".join(f"{a:.0f},{b:.0f}" for a, b in zip(px[seg], sy(high[seg])))
-                    lower = " ".join(f"{a:.0f},{b:.0f}" for a, b in zip(px[seg][::-1], sy(low[seg])[::-1]))
-                    svg.append(f'<polygon fill="{color(run)}" fill-opacity="0.2" stroke="none" '
-                               f'points="{upper} {lower}">{title}</polygon>')
+            for seg in _finite_stretches(low):
+                upper = " ".join(f"{a:.0f},{b:.0f}" for a, b in zip(px[seg], sy(high[seg])))
+                lower = " ".join(f"{a:.0f},{b:.0f}" for a, b in zip(px[seg][::-1], sy(low[seg])[::-1]))
+                svg.append(f'<polygon fill="{color(run)}" fill-opacity="0.2" stroke="none" '
+                           f'points="{upper} {lower}">{title}</polygon>')
         py = sy(ys)
-        ok = np.isfinite(ys)
-        # NaN breaks the line: one polyline per finite stretch.
-        cuts = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
-        for seg in np.split(np.arange(len(ys)), cuts):
-            if len(seg) and ok[seg[0]]:
-                pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[seg], py[seg]))
-                svg.append(f'<polyline fill="none" stroke="{color(run)}" stroke-width="1.5" points="{pts}">'
-                           f"{title}</polyline>")
+        for seg in _finite_stretches(ys):  # NaN breaks the line: one polyline per finite stretch
+            pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[seg], py[seg]))
+            svg.append(f'<polyline fill="none" stroke="{color(run)}" stroke-width="1.5" points="{pts}">'
+                       f"{title}</polyline>")
     svg.append("</svg></figure>")
     return "".join(svg)
 
